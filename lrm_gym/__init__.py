@@ -1,0 +1,27 @@
+"""lrm_gym: Gymnasium environments for energy-aware routing of tasks to large reasoning models.
+
+``import lrm_gym`` registers ``lrm_gym/EnergyRouting-v0`` and one id per shipped scenario.
+"""
+
+from lrm_gym.core.params import Params, build_params
+from lrm_gym.envs import EnergyRoutingEnv, FlattenRoutingObservation
+from lrm_gym.registration import SCENARIO_IDS, env_id, register_envs
+from lrm_gym.scenarios import ScenarioConfig, load_scenario, merge_overrides, scenario_names
+
+__version__ = "0.1.0"
+
+register_envs()
+
+__all__ = [
+    "SCENARIO_IDS",
+    "EnergyRoutingEnv",
+    "FlattenRoutingObservation",
+    "Params",
+    "ScenarioConfig",
+    "build_params",
+    "env_id",
+    "load_scenario",
+    "merge_overrides",
+    "register_envs",
+    "scenario_names",
+]

@@ -1,0 +1,302 @@
+"""Transitions of the simulator for a batch of environments (DESIGN sections 2 and 3).
+
+One *step* is one routing decision. A slot opens (baseline, forecast, arrivals), its present tasks are
+decided one per step (defer or dispatch to an option), then it closes (energy balance with storage,
+penalties, deferred tasks age) and the next slot opens. Slots with nothing left to decide close inside the
+same step. Tasks whose every option is over capacity are handled without a decision: deferred while they
+have slack, dropped when they have none.
+
+The functions update a :class:`State` in place for the rows they are given and draw randomness only from
+the generator they are passed; they hold no other state, so the single env (a batch of one) and the vector
+env run exactly the same code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lrm_gym.core.outcomes import sample_steps
+from lrm_gym.core.params import JOULES_PER_KWH, Params
+from lrm_gym.core.state import COUNTERS, NO_OPTION, C, State
+from lrm_gym.core.storage import balance_slot
+from lrm_gym.core.supply import forecast, sample_supply_path
+
+QUEUE_FIELDS = (
+    "q_class",
+    "q_difficulty",
+    "q_estimate",
+    "q_table",
+    "q_slack",
+    "q_age",
+    "q_u_skill",
+    "q_u_steps",
+    "q_done",
+)
+
+
+class InvalidActionError(ValueError):
+    """An action outside the action space or masked for the current task."""
+
+
+def reset_rows(params: Params, state: State, rows: np.ndarray, rng: np.random.Generator) -> None:
+    """Start new episodes in ``rows``: fresh supply path, storage, empty queue, slot 0 opened."""
+    state.slot[rows] = 0
+    state.truncated[rows] = False
+    state.supply_path[rows] = sample_supply_path(
+        params.supply, rng, rows.size, state.supply_path.shape[1], params.start_hour, params.slot_seconds
+    )
+    state.storage_j[rows] = params.storage.initial_j
+    state.arrival_carry[rows] = 0.0
+    state.q_len[rows] = 0
+    state.totals[rows] = 0.0
+    state.step[rows] = 0.0
+    state.task_option[rows] = NO_OPTION
+    state.task_energy_j[rows] = 0.0
+    state.task_tokens[rows] = 0.0
+    state.task_correct[rows] = False
+    open_slot(params, state, rows, rng)
+    advance(params, state, rows, rng)
+    state.totals[rows] += state.step[rows]  # arrivals and any empty slots closed during the reset
+
+
+def hour_of_day(params: Params, slot: np.ndarray) -> np.ndarray:
+    """Hour of day in ``[0, 24)`` at the start of ``slot``."""
+    return (params.start_hour + slot * (params.slot_seconds / 3600.0)) % 24.0
+
+
+def action_mask(params: Params, state: State, rows: np.ndarray) -> np.ndarray:
+    """Valid actions ``(len(rows), 1 + O)``: defer needs slack, an option needs worst-case capacity.
+
+    Rows whose episode is over allow only action 0 (ignored).
+    """
+    head = np.minimum(state.head[rows], state.q_class.shape[1] - 1)
+    cls = state.q_class[rows, head]
+    feasible = params.worst_tokens[cls] <= state.tokens_left[rows][:, params.option_model]
+    can_defer = state.q_slack[rows, head] > 0
+    live = ~state.truncated[rows]
+    return np.concatenate([(can_defer | ~live)[:, None], feasible & live[:, None]], axis=1)
+
+
+def decide(params: Params, state: State, rows: np.ndarray, actions: np.ndarray) -> None:
+    """Apply one routing decision per row to the task at its head. Raises on invalid or masked actions."""
+    actions = np.asarray(actions)
+    n_actions = 1 + params.n_options
+    if actions.shape != rows.shape or not np.issubdtype(actions.dtype, np.integer):
+        raise InvalidActionError(f"expected {rows.size} integer action(s), got {actions!r}")
+    if np.any((actions < 0) | (actions >= n_actions)):
+        raise InvalidActionError(f"action {actions.tolist()} outside Discrete({n_actions})")
+    live = ~state.truncated[rows]
+    mask = action_mask(params, state, rows)
+    allowed = mask[np.arange(rows.size), actions]
+    if not np.all(allowed):
+        bad = np.flatnonzero(~allowed)[0]
+        raise InvalidActionError(
+            f"action {int(actions[bad])} is masked for the current task "
+            f"(valid actions: {np.flatnonzero(mask[bad]).tolist()})"
+        )
+    state.task_option[rows] = NO_OPTION
+    state.task_energy_j[rows] = 0.0
+    state.task_tokens[rows] = 0.0
+    state.task_correct[rows] = False
+
+    defer = rows[live & (actions == 0)]
+    if defer.size:
+        state.slot_deferred[defer] += 1
+        state.step[defer, C["tasks_deferred"]] += 1
+        state.head[defer] += 1
+    go = live & (actions > 0)
+    if go.any():
+        dispatch(params, state, rows[go], actions[go] - 1)
+
+
+def dispatch(params: Params, state: State, rows: np.ndarray, options: np.ndarray) -> None:
+    """Run the head task of each row on ``options``: outcome, energy, capacity, quality reward."""
+    head = state.head[rows]
+    cls = state.q_class[rows, head]
+    m = state.q_difficulty[rows, head]
+    model = params.option_model[options]
+    cap = params.option_cap[options]
+    steps, correct = sample_steps(
+        params.step_cdf, params.gamma_pow, model, cap, m, state.q_u_skill[rows, head], state.q_u_steps[rows, head]
+    )
+    tokens = params.class_prompt_tokens[cls] + params.model_tokens_per_step[model] * steps
+    energy = tokens * params.model_joules_per_token[model]
+    state.tokens_left[rows, model] -= tokens
+    state.slot_task_j[rows] += energy
+    state.q_done[rows, head] = True
+    state.head[rows] += 1
+    value = params.class_value[cls]
+    quality = value * (params.accuracy[cls, m, options] if params.reward_expected_quality else correct)
+    step = state.step
+    step[rows, C["tasks_dispatched"]] += 1
+    step[rows, C["tasks_correct"]] += correct
+    step[rows, C["wait_slots"]] += state.q_age[rows, head]
+    step[rows, C["reward_quality"]] += quality
+    state.task_option[rows] = options
+    state.task_energy_j[rows] = energy
+    state.task_tokens[rows] = tokens
+    state.task_correct[rows] = correct
+
+
+def advance(params: Params, state: State, rows: np.ndarray, rng: np.random.Generator) -> None:
+    """Move every row to its next decision: settle decision-free tasks, close and open slots as needed."""
+    while True:
+        live = rows[~state.truncated[rows]]
+        waiting = live[state.head[live] < state.n_present[live]]
+        if waiting.size:
+            stuck = waiting[~action_mask(params, state, waiting)[:, 1:].any(axis=1)]
+            if stuck.size:
+                _settle_without_decision(params, state, stuck)
+                continue
+        closing = live[state.head[live] >= state.n_present[live]]
+        if closing.size == 0:
+            return
+        close_slot(params, state, closing)
+        state.slot[closing] += 1
+        ended = state.slot[closing] >= params.horizon_slots
+        state.truncated[closing[ended]] = True
+        opening = closing[~ended]
+        if opening.size:
+            open_slot(params, state, opening, rng)
+
+
+def _settle_without_decision(params: Params, state: State, rows: np.ndarray) -> None:
+    """Head tasks with no feasible option: defer if they have slack, else drop."""
+    head = state.head[rows]
+    has_slack = state.q_slack[rows, head] > 0
+    defer, drop = rows[has_slack], rows[~has_slack]
+    state.slot_deferred[defer] += 1
+    state.step[defer, C["tasks_deferred"]] += 1
+    state.q_done[drop, state.head[drop]] = True
+    state.step[drop, C["tasks_dropped"]] += 1
+    state.step[drop, C["reward_drop"]] -= params.reward_drop
+    state.head[rows] += 1
+
+
+def close_slot(params: Params, state: State, rows: np.ndarray) -> None:
+    """Energy balance, penalties and queue ageing for the current slot of ``rows``."""
+    demand = state.slot_task_j[rows] + params.idle_j
+    baseline = state.baseline_j[rows]
+    bal = balance_slot(baseline, demand, state.storage_j[rows], params.storage)
+    state.storage_j[rows] = bal.storage_j
+    hour = hour_of_day(params, state.slot[rows]).astype(np.int64)
+    aux_kwh = bal.auxiliary_j / JOULES_PER_KWH
+    waste_kwh = bal.waste_j / JOULES_PER_KWH
+    deferred = state.slot_deferred[rows]
+    step = state.step
+    step[rows, C["baseline_j"]] += baseline
+    step[rows, C["demand_j"]] += demand
+    step[rows, C["auxiliary_j"]] += bal.auxiliary_j
+    step[rows, C["waste_j"]] += bal.waste_j
+    step[rows, C["charge_j"]] += bal.charge_j
+    step[rows, C["discharge_j"]] += bal.discharge_j
+    step[rows, C["slots_closed"]] += 1
+    step[rows, C["auxiliary_cost"]] += aux_kwh * params.price_per_kwh[hour]
+    step[rows, C["auxiliary_carbon_g"]] += aux_kwh * params.carbon_g_per_kwh[hour]
+    step[rows, C["reward_auxiliary"]] -= params.reward_auxiliary_per_kwh * aux_kwh
+    step[rows, C["reward_waste"]] -= params.reward_waste_per_kwh * waste_kwh
+    step[rows, C["reward_waiting"]] -= params.reward_waiting_per_task * deferred
+    _age_and_compact(state, rows)
+
+
+def _age_and_compact(state: State, rows: np.ndarray) -> None:
+    """Deferred tasks lose a slot of slack and gain a slot of age; decided tasks leave the queue."""
+    q = state.q_class.shape[1]
+    position = np.arange(q)[None, :]
+    present = position < state.n_present[rows][:, None]
+    done = state.q_done[rows]
+    kept = present & ~done
+    state.q_slack[rows] -= kept
+    state.q_age[rows] += kept
+    if done.any():
+        order = np.argsort(~kept, axis=1, kind="stable")
+        for name in QUEUE_FIELDS:
+            array = getattr(state, name)
+            array[rows] = np.take_along_axis(array[rows], order, axis=1)
+    state.q_done[rows] = False
+    state.q_len[rows] = kept.sum(axis=1)
+
+
+def open_slot(params: Params, state: State, rows: np.ndarray, rng: np.random.Generator) -> None:
+    """Baseline and forecast for the slot, arrivals into the queue, capacity refilled."""
+    slot = state.slot[rows]
+    state.baseline_j[rows] = state.supply_path[rows, slot]
+    state.forecast_j[rows] = forecast(state.supply_path[rows], slot, params.supply, rng)
+    state.tokens_left[rows] = params.model_capacity_tokens
+    state.slot_task_j[rows] = 0.0
+    state.slot_deferred[rows] = 0
+    state.head[rows] = 0
+
+    arrived = sample_arrival_counts(params, state, rows, rng)
+    room = params.queue_capacity - state.q_len[rows]
+    accepted = np.minimum(arrived, room)
+    state.step[rows, C["tasks_arrived"]] += arrived
+    overflow = arrived - accepted
+    state.step[rows, C["tasks_dropped"]] += overflow
+    state.step[rows, C["reward_drop"]] -= params.reward_drop * overflow
+    _enqueue(params, state, rows, accepted, rng)
+    state.n_present[rows] = state.q_len[rows]
+
+
+def sample_arrival_counts(params: Params, state: State, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Tasks arriving in the current slot of each row (``constant``, ``poisson`` or ``negbin``)."""
+    hour = hour_of_day(params, state.slot[rows])
+    profile = params.arrival_profile
+    rate = params.arrival_rate * profile[(hour * profile.size / 24.0).astype(np.int64) % profile.size]
+    if params.arrival_kind == "constant":
+        total = state.arrival_carry[rows] + rate
+        count = np.floor(total + 1e-9)
+        state.arrival_carry[rows] = total - count
+        return count.astype(np.int64)
+    if params.arrival_kind == "poisson":
+        return rng.poisson(rate)
+    k = params.arrival_dispersion
+    return rng.negative_binomial(k, k / (k + rate))
+
+
+def _enqueue(params: Params, state: State, rows: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -> None:
+    total = int(counts.sum())
+    if total == 0:
+        return
+    u = rng.random((total, 4))
+    cls = np.minimum(np.searchsorted(np.cumsum(params.class_weight), u[:, 0], side="right"), params.n_classes - 1)
+    lo, hi = params.class_difficulty_lo[cls], params.class_difficulty_hi[cls]
+    difficulty = lo + np.minimum((u[:, 1] * (hi - lo + 1)).astype(np.int64), hi - lo)
+    if not params.difficulty_visible:
+        estimate = (lo + hi) / 2.0
+        table = np.full(total, params.hidden_difficulty_index)
+    elif params.difficulty_noise > 0:
+        estimate = np.clip(
+            difficulty + params.difficulty_noise * rng.standard_normal(total), 1.0, params.max_difficulty
+        )
+        table = np.rint(estimate).astype(np.int64)
+    else:
+        estimate = difficulty.astype(np.float64)
+        table = difficulty
+    env = np.repeat(rows, counts)
+    first = np.repeat(np.cumsum(counts) - counts, counts)
+    position = state.q_len[env] + np.arange(total) - first
+    state.q_class[env, position] = cls
+    state.q_difficulty[env, position] = difficulty
+    state.q_estimate[env, position] = estimate
+    state.q_table[env, position] = table
+    state.q_slack[env, position] = params.class_slack[cls]
+    state.q_age[env, position] = 0
+    state.q_u_skill[env, position] = u[:, 2]
+    state.q_u_steps[env, position] = u[:, 3]
+    state.q_done[env, position] = False
+    state.q_len[rows] += counts
+
+
+def begin_step(state: State, rows: np.ndarray) -> None:
+    """Clear the per-step counters before a decision."""
+    state.step[rows] = 0.0
+
+
+def end_step(state: State, rows: np.ndarray) -> np.ndarray:
+    """Add the step's counters to the episode totals; return the step reward of each row."""
+    state.totals[rows] += state.step[rows]
+    return state.step[rows][:, _REWARD_INDEX].sum(axis=1)
+
+
+_REWARD_INDEX = np.array([C[k] for k in COUNTERS if k.startswith("reward_")])

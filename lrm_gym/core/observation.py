@@ -1,0 +1,144 @@
+"""The observation: a single-level dict of bounded 1-D float32 boxes (DESIGN section 3).
+
+Units: task energies are in multiples of the reference policy's mean task energy
+(``Params.task_energy_unit_j``); slot energies (baseline, committed demand, storage, forecast) in multiples
+of the critical slot energy (``Params.slot_energy_unit_j``), so ``1`` means "as much as the reference policy
+needs on average". Prompt tokens are in thousands.
+
+Layout (``O`` options, ``C`` classes, ``H`` forecast slots, ``P`` preview tasks):
+
+- ``task``  ``[one-hot class (C), difficulty estimate, prompt kilotokens, slack slots, age slots]``
+- ``options`` ``[expected energy (O), energy std (O), expected accuracy (O), capacity left fraction (O),
+  feasible (O)]``
+- ``energy`` ``[baseline this slot, demand committed this slot (idle included), storage level,
+  forecast (H), auxiliary price per kWh, sin(time of day), cos(time of day)]``
+- ``queue`` ``[tasks queued (left to decide plus deferred this slot), tasks left to decide this slot,
+  preview (P x [class + 1 or 0 if none, difficulty estimate, slack])]``
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from gymnasium import spaces
+
+from lrm_gym.core.params import Params
+from lrm_gym.core.state import State
+
+PREVIEW_FEATURES = 3
+
+
+def observation_space(params: Params) -> spaces.Dict:
+    """The Dict space with finite bounds derived from the scenario."""
+    o, c = params.n_options, params.n_classes
+    max_slack = float(params.class_slack.max())
+    task_high = np.concatenate(
+        [np.ones(c), [params.max_difficulty, params.class_prompt_tokens.max() / 1000.0, max_slack, max_slack]]
+    )
+    finite_capacity = np.minimum(params.model_capacity_tokens, params.queue_capacity * params.worst_tokens.max())
+    max_committed = params.idle_j + float(np.sum(finite_capacity * params.model_joules_per_token))
+    # with no storage the level is always 0; a unit bound avoids a degenerate (low == high) Box
+    storage_high = (
+        max(params.storage.capacity_j / params.slot_energy_unit_j, 1.0) if params.storage.capacity_j > 0 else 1.0
+    )
+    supply_high = params.supply.max_j / params.slot_energy_unit_j
+    h = params.supply.forecast_horizon
+    energy_low = np.concatenate([np.zeros(3 + h), [0.0, -1.0, -1.0]])
+    energy_high = np.concatenate(
+        [
+            [supply_high, max_committed / params.slot_energy_unit_j, storage_high],
+            np.full(h, supply_high),
+            [params.price_per_kwh.max(), 1.0, 1.0],
+        ]
+    )
+    options_high = np.concatenate(
+        [
+            np.full(o, params.energy_mean_j.max() / params.task_energy_unit_j),
+            np.full(o, params.energy_std_j.max() / params.task_energy_unit_j),
+            np.ones(3 * o),
+        ]
+    )
+    preview_high = np.tile([c, params.max_difficulty, max_slack], params.queue_preview)
+    queue_high = np.concatenate([[params.queue_capacity, params.queue_capacity], preview_high])
+    return spaces.Dict(
+        {
+            "task": _box(np.zeros_like(task_high), task_high),
+            "options": _box(np.zeros_like(options_high), options_high),
+            "energy": _box(energy_low, energy_high),
+            "queue": _box(np.zeros_like(queue_high), queue_high),
+        }
+    )
+
+
+def _box(low: np.ndarray, high: np.ndarray) -> spaces.Box:
+    return spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
+
+
+def observe(params: Params, state: State, rows: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
+    """Fresh observation arrays ``(len(rows), dim)`` for the head task of each row."""
+    n = rows.size
+    head = np.minimum(state.head[rows], state.q_class.shape[1] - 1)
+    live = ~state.truncated[rows]
+    cls = state.q_class[rows, head]
+    table = state.q_table[rows, head]
+
+    task = np.zeros((n, params.n_classes + 4), np.float32)
+    task[np.arange(n), cls] = 1.0
+    task[:, -4] = state.q_estimate[rows, head]
+    task[:, -3] = params.class_prompt_tokens[cls] / 1000.0
+    task[:, -2] = state.q_slack[rows, head]
+    task[:, -1] = state.q_age[rows, head]
+
+    unit = params.task_energy_unit_j
+    capacity = params.model_capacity_tokens[params.option_model]
+    left = state.tokens_left[rows][:, params.option_model]
+    with np.errstate(invalid="ignore"):  # inf / inf for unlimited capacity -> treated as full
+        fraction = np.where(np.isinf(capacity), 1.0, np.clip(left / capacity, 0.0, 1.0))
+    options = np.concatenate(
+        [
+            params.energy_mean_j[cls, table] / unit,
+            params.energy_std_j[cls, table] / unit,
+            params.accuracy[cls, table],
+            fraction,
+            mask[:, 1:],
+        ],
+        axis=1,
+        dtype=np.float32,
+    )
+
+    slot_unit = params.slot_energy_unit_j
+    slot = np.minimum(state.slot[rows], params.horizon_slots - 1)
+    hour = (params.start_hour + slot * (params.slot_seconds / 3600.0)) % 24.0
+    angle = hour * (2.0 * math.pi / 24.0)
+    energy = np.concatenate(
+        [
+            state.baseline_j[rows, None] / slot_unit,
+            (state.slot_task_j[rows, None] + params.idle_j) / slot_unit,
+            state.storage_j[rows, None] / slot_unit,
+            state.forecast_j[rows] / slot_unit,
+            params.price_per_kwh[hour.astype(np.int64)][:, None],
+            np.sin(angle)[:, None],
+            np.cos(angle)[:, None],
+        ],
+        axis=1,
+        dtype=np.float32,
+    )
+
+    preview_n = params.queue_preview
+    queue = np.zeros((n, 2 + PREVIEW_FEATURES * preview_n), np.float32)
+    left_to_decide = np.where(live, state.n_present[rows] - state.head[rows], 0)
+    queue[:, 0] = left_to_decide + np.where(live, state.slot_deferred[rows], 0)
+    queue[:, 1] = left_to_decide
+    if preview_n:
+        index = state.head[rows][:, None] + 1 + np.arange(preview_n)[None, :]
+        exists = (index < state.q_len[rows][:, None]) & live[:, None]
+        index = np.minimum(index, state.q_class.shape[1] - 1)
+        preview = queue[:, 2:].reshape(n, preview_n, PREVIEW_FEATURES)
+        preview[..., 0] = np.where(exists, np.take_along_axis(state.q_class[rows], index, 1) + 1, 0)
+        preview[..., 1] = np.where(exists, np.take_along_axis(state.q_estimate[rows], index, 1), 0)
+        preview[..., 2] = np.where(exists, np.take_along_axis(state.q_slack[rows], index, 1), 0)
+    if not live.all():
+        task[~live] = 0.0
+        options[~live] = 0.0
+    return {"task": task, "options": options, "energy": energy, "queue": queue}

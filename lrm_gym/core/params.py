@@ -1,0 +1,353 @@
+"""Frozen simulation parameters built once per scenario from a validated :class:`ScenarioConfig`.
+
+Everything a step needs is precomputed here as numpy arrays (option tables per task class and difficulty,
+CDF tables for sampling, reference-policy demand), so that the single env, the vector env and
+:mod:`lrm_gym.theory` all read the same numbers. Energies are in joules per slot unless a name says
+otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lrm_gym.core import capability
+from lrm_gym.core.outcomes import step_cdf_table, step_moments
+from lrm_gym.scenarios.loader import load_trace
+from lrm_gym.scenarios.schema import HOURS_PER_DAY, ScenarioConfig
+
+JOULES_PER_KWH = 3.6e6
+JOULES_PER_WH = 3600.0
+
+SUPPLY_KINDS = ("constant", "gaussian", "ar1", "solar", "trace")
+ARRIVAL_KINDS = ("constant", "poisson", "negbin")
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array = np.ascontiguousarray(array)
+    array.flags.writeable = False
+    return array
+
+
+@dataclass(frozen=True)
+class SupplyParams:
+    """Baseline supply. ``mean_j`` and ``std_j`` are per slot; ``max_j`` bounds every sample."""
+
+    kind: str
+    mean_j: float
+    std_j: float
+    phi: float
+    cloud_mean: float
+    cloud_std: float
+    trace: np.ndarray | None
+    trace_seconds_per_row: float
+    forecast_horizon: int
+    forecast_noise: float
+    max_j: float
+
+
+@dataclass(frozen=True)
+class StorageParams:
+    """Storage in joules; power limits converted to joules per slot (``inf`` = unlimited)."""
+
+    capacity_j: float
+    initial_j: float
+    charge_efficiency: float
+    discharge_efficiency: float
+    max_charge_j: float
+    max_discharge_j: float
+
+
+@dataclass(frozen=True)
+class Params:
+    """All parameters of one scenario. Option ``o`` is model ``option_model[o]`` with cap ``option_cap[o]``.
+
+    Table axes: ``c`` task class, ``d`` difficulty index (``1..max_difficulty`` exact, ``max_difficulty + 1``
+    the class average used when difficulty is hidden), ``o`` option, ``i`` model.
+    """
+
+    config: ScenarioConfig
+    slot_seconds: float
+    horizon_slots: int
+    start_hour: float
+    # models and options
+    model_names: tuple[str, ...]
+    budget_names: tuple[str, ...]
+    option_names: tuple[str, ...]
+    n_options: int
+    option_model: np.ndarray  # (O,) int
+    option_cap: np.ndarray  # (O,) int, max reasoning steps
+    model_params: np.ndarray  # (M,) parameter count (nan when capability and energy are explicit)
+    model_step_success: np.ndarray  # (M,)
+    model_skill_coverage: np.ndarray  # (M,)
+    model_tokens_per_step: np.ndarray  # (M,)
+    model_joules_per_token: np.ndarray  # (M,)
+    model_capacity_tokens: np.ndarray  # (M,) float, inf = unlimited
+    idle_j: float  # idle energy of all models per slot
+    step_cdf: np.ndarray  # (M, max_difficulty + 1, max_cap + 1)
+    gamma_pow: np.ndarray  # (M, max_difficulty + 1)
+    # task classes
+    class_names: tuple[str, ...]
+    class_weight: np.ndarray  # (C,) normalised
+    class_difficulty_lo: np.ndarray  # (C,) int
+    class_difficulty_hi: np.ndarray  # (C,) int
+    class_prompt_tokens: np.ndarray  # (C,)
+    class_slack: np.ndarray  # (C,) int
+    class_value: np.ndarray  # (C,)
+    max_difficulty: int
+    # option tables
+    accuracy: np.ndarray  # (C, D, O) P(correct)
+    energy_mean_j: np.ndarray  # (C, D, O)
+    energy_std_j: np.ndarray  # (C, D, O)
+    worst_tokens: np.ndarray  # (C, O)
+    # reference policy and critical supply
+    reference_option: np.ndarray  # (C, D) option index
+    reference_task_energy_j: float  # mean task energy under the reference policy
+    critical_slot_energy_j: float  # rate * reference task energy + idle energy
+    # processes
+    supply: SupplyParams
+    storage: StorageParams
+    price_per_kwh: np.ndarray  # (24,) by hour of day
+    carbon_g_per_kwh: np.ndarray  # (24,)
+    arrival_kind: str
+    arrival_rate: float
+    arrival_dispersion: float
+    arrival_profile: np.ndarray  # (P,) mean 1, spread evenly over the day
+    queue_capacity: int
+    # reward and observation
+    reward_auxiliary_per_kwh: float
+    reward_waste_per_kwh: float
+    reward_waiting_per_task: float
+    reward_drop: float
+    reward_expected_quality: bool
+    queue_preview: int
+    difficulty_noise: float
+    difficulty_visible: bool
+    slot_energy_unit_j: float  # observation unit for slot energies (the critical slot energy)
+    task_energy_unit_j: float  # observation unit for task energies (reference mean task energy)
+
+    @property
+    def n_models(self) -> int:
+        return len(self.model_names)
+
+    @property
+    def n_budgets(self) -> int:
+        return len(self.budget_names)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def hidden_difficulty_index(self) -> int:
+        return self.max_difficulty + 1
+
+    def difficulty_distribution(self) -> np.ndarray:
+        """``P(class c, difficulty m)`` as a ``(C, D)`` array (zero on the hidden-difficulty column)."""
+        d = np.arange(self.max_difficulty + 2)
+        inside = (d >= self.class_difficulty_lo[:, None]) & (d <= self.class_difficulty_hi[:, None])
+        width = self.class_difficulty_hi - self.class_difficulty_lo + 1
+        return inside * (self.class_weight / width)[:, None]
+
+
+def build_params(config: ScenarioConfig) -> Params:
+    """Derive every per-scenario quantity from a validated config."""
+    models, budgets, classes = config.models, config.budgets, config.tasks.classes
+    n_models, n_budgets = len(models), len(budgets)
+
+    sizes = np.array([_model_params(m) for m in models])
+    r = np.array(
+        [
+            m.step_success if m.step_success is not None else capability.step_success(n)
+            for m, n in zip(models, sizes, strict=True)
+        ]
+    )
+    gamma = np.array(
+        [
+            m.skill_coverage if m.skill_coverage is not None else capability.skill_coverage(n)
+            for m, n in zip(models, sizes, strict=True)
+        ]
+    )
+    jpt = np.array(
+        [
+            m.joules_per_token if m.joules_per_token is not None else capability.joules_per_token(n)
+            for m, n in zip(models, sizes, strict=True)
+        ]
+    )
+    tps = np.array([m.tokens_per_step for m in models], dtype=np.float64)
+    capacity = np.array(
+        [np.inf if m.capacity_tokens_per_slot is None else m.capacity_tokens_per_slot for m in models], dtype=np.float64
+    )
+    caps = np.array([b.max_steps for b in budgets])
+
+    lo = np.array([c.difficulty if isinstance(c.difficulty, int) else c.difficulty[0] for c in classes])
+    hi = np.array([c.difficulty if isinstance(c.difficulty, int) else c.difficulty[1] for c in classes])
+    max_difficulty = int(hi.max())
+    weight = np.array([c.weight for c in classes], dtype=np.float64)
+    weight /= weight.sum()
+    prompt = np.array([c.prompt_tokens for c in classes], dtype=np.float64)
+
+    option_model = np.repeat(np.arange(n_models), n_budgets)
+    option_budget = np.tile(np.arange(n_budgets), n_models)
+    option_cap = caps[option_budget]
+    p_correct, mean_steps, second_steps = step_moments(r, gamma, caps, max_difficulty)
+    # (M, B, m) -> (m, O)
+    acc_mo = p_correct[option_model, option_budget].T
+    steps_mean = mean_steps[option_model, option_budget].T
+    steps_var = np.maximum(second_steps[option_model, option_budget].T - steps_mean**2, 0.0)
+    jpt_o, tps_o = jpt[option_model], tps[option_model]
+    energy_mean = jpt_o * (prompt[:, None, None] + tps_o * steps_mean[None])  # (C, m, O)
+    energy_var = np.broadcast_to((jpt_o * tps_o) ** 2 * steps_var, energy_mean.shape)
+    accuracy = np.broadcast_to(acc_mo, energy_mean.shape)
+
+    # Append the class-average column used when difficulty is hidden (law of total variance).
+    m_index = np.arange(max_difficulty + 1)
+    inside = (m_index >= lo[:, None]) & (m_index <= hi[:, None])
+    within = inside / inside.sum(1, keepdims=True)  # (C, m) uniform over the class's range
+    avg_acc = np.einsum("cm,cmo->co", within, accuracy)
+    avg_mean = np.einsum("cm,cmo->co", within, energy_mean)
+    avg_var = np.einsum("cm,cmo->co", within, energy_var + energy_mean**2) - avg_mean**2
+    accuracy = np.concatenate([accuracy, avg_acc[:, None]], axis=1)
+    energy_mean = np.concatenate([energy_mean, avg_mean[:, None]], axis=1)
+    energy_std = np.sqrt(np.maximum(np.concatenate([energy_var, avg_var[:, None]], axis=1), 0.0))
+    worst_tokens = prompt[:, None] + tps_o[None] * option_cap[None]
+
+    reference_option = _reference_options(config, accuracy, energy_mean, n_budgets)
+    ref_energy = np.take_along_axis(energy_mean, reference_option[..., None], axis=-1)[..., 0]
+    reference_task_energy = float(np.sum(within * weight[:, None] * ref_energy[:, : max_difficulty + 1]))
+    idle_j = float(sum(m.idle_w for m in models) * config.slot_seconds)
+    critical_slot_energy = config.arrivals.rate_per_slot * reference_task_energy + idle_j
+
+    supply = _supply_params(config, critical_slot_energy)
+    store = config.storage
+    capacity_j = store.capacity_wh * JOULES_PER_WH
+    storage = StorageParams(
+        capacity_j=capacity_j,
+        initial_j=capacity_j * store.initial_fraction,
+        charge_efficiency=store.charge_efficiency,
+        discharge_efficiency=store.discharge_efficiency,
+        max_charge_j=np.inf if store.max_charge_w is None else store.max_charge_w * config.slot_seconds,
+        max_discharge_j=np.inf if store.max_discharge_w is None else store.max_discharge_w * config.slot_seconds,
+    )
+    profile = np.ones(1) if config.arrivals.profile is None else np.asarray(config.arrivals.profile, dtype=np.float64)
+    names = tuple(f"{m.name}/{b.name}" for m in models for b in budgets)
+    return Params(
+        config=config,
+        slot_seconds=config.slot_seconds,
+        horizon_slots=config.horizon_slots,
+        start_hour=config.start_hour,
+        model_names=tuple(m.name for m in models),
+        budget_names=tuple(b.name for b in budgets),
+        option_names=names,
+        n_options=len(names),
+        option_model=_frozen(option_model),
+        option_cap=_frozen(option_cap),
+        model_params=_frozen(sizes),
+        model_step_success=_frozen(r),
+        model_skill_coverage=_frozen(gamma),
+        model_tokens_per_step=_frozen(tps),
+        model_joules_per_token=_frozen(jpt),
+        model_capacity_tokens=_frozen(capacity),
+        idle_j=idle_j,
+        step_cdf=_frozen(step_cdf_table(r, max_difficulty, int(caps.max()))),
+        gamma_pow=_frozen(gamma[:, None] ** np.arange(max_difficulty + 1)[None]),
+        class_names=tuple(c.name for c in classes),
+        class_weight=_frozen(weight),
+        class_difficulty_lo=_frozen(lo),
+        class_difficulty_hi=_frozen(hi),
+        class_prompt_tokens=_frozen(prompt),
+        class_slack=_frozen(np.array([c.slack_slots for c in classes])),
+        class_value=_frozen(np.array([c.value for c in classes], dtype=np.float64)),
+        max_difficulty=max_difficulty,
+        accuracy=_frozen(accuracy),
+        energy_mean_j=_frozen(energy_mean),
+        energy_std_j=_frozen(energy_std),
+        worst_tokens=_frozen(worst_tokens),
+        reference_option=_frozen(reference_option),
+        reference_task_energy_j=reference_task_energy,
+        critical_slot_energy_j=critical_slot_energy,
+        supply=supply,
+        storage=storage,
+        price_per_kwh=_frozen(_hourly(config.auxiliary.price_per_kwh)),
+        carbon_g_per_kwh=_frozen(_hourly(config.auxiliary.carbon_g_per_kwh)),
+        arrival_kind=config.arrivals.kind,
+        arrival_rate=config.arrivals.rate_per_slot,
+        arrival_dispersion=float(config.arrivals.dispersion or 0.0),
+        arrival_profile=_frozen(profile / profile.mean()),
+        queue_capacity=config.queue.capacity,
+        reward_auxiliary_per_kwh=config.reward.auxiliary_per_kwh,
+        reward_waste_per_kwh=config.reward.waste_per_kwh,
+        reward_waiting_per_task=config.reward.waiting_per_task,
+        reward_drop=config.reward.drop,
+        reward_expected_quality=config.reward.quality == "expected",
+        queue_preview=config.observation.queue_preview,
+        difficulty_noise=config.observation.difficulty_noise,
+        difficulty_visible=config.observation.difficulty_visible,
+        slot_energy_unit_j=critical_slot_energy if critical_slot_energy > 0 else 1.0,
+        task_energy_unit_j=reference_task_energy if reference_task_energy > 0 else 1.0,
+    )
+
+
+def _model_params(model: object) -> float:
+    params = getattr(model, "params", None)
+    flops = getattr(model, "training_flops", None)
+    if params is not None:
+        return float(params)
+    if flops is not None:
+        return capability.params_from_training_flops(flops)
+    return float("nan")
+
+
+def _hourly(value: float | list[float]) -> np.ndarray:
+    return (
+        np.full(HOURS_PER_DAY, float(value)) if isinstance(value, float | int) else np.asarray(value, dtype=np.float64)
+    )
+
+
+def _reference_options(
+    config: ScenarioConfig, accuracy: np.ndarray, energy_mean: np.ndarray, n_budgets: int
+) -> np.ndarray:
+    """Option index of the reference policy for every (class, difficulty index)."""
+    ref = config.reference_policy
+    if ref.kind == "fixed":
+        assert ref.option is not None
+        model = [m.name for m in config.models].index(ref.option.model)
+        budget = [b.name for b in config.budgets].index(ref.option.budget)
+        return np.full(accuracy.shape[:2], model * n_budgets + budget)
+    return accuracy_target_options(accuracy, energy_mean, ref.target)
+
+
+def accuracy_target_options(accuracy: np.ndarray, energy_mean: np.ndarray, target: float) -> np.ndarray:
+    """Cheapest option with ``accuracy >= target`` along the last axis; the most accurate when none is.
+
+    Ties in accuracy among the fallbacks go to the cheaper option.
+    """
+    meets = accuracy >= target
+    cheapest_meeting = np.argmin(np.where(meets, energy_mean, np.inf), axis=-1)
+    # lexicographic: highest accuracy, then lowest energy
+    order = np.lexsort((energy_mean, -accuracy), axis=-1)
+    most_accurate = order[..., 0]
+    return np.where(meets.any(-1), cheapest_meeting, most_accurate)
+
+
+def _supply_params(config: ScenarioConfig, critical_slot_energy: float) -> SupplyParams:
+    from lrm_gym.core.supply import supply_max  # local import: supply.py needs SupplyParams
+
+    s = config.supply
+    mean_j = s.mean_w * config.slot_seconds if s.mean_w is not None else s.provisioning * critical_slot_energy  # type: ignore[operator]
+    trace = load_trace(s.trace) if s.trace is not None else None
+    partial = SupplyParams(
+        kind=s.kind,
+        mean_j=float(mean_j),
+        std_j=s.std_w * config.slot_seconds,
+        phi=s.phi,
+        cloud_mean=s.cloud_mean,
+        cloud_std=s.cloud_std,
+        trace=None if trace is None else _frozen(trace),
+        trace_seconds_per_row=s.trace_seconds_per_row,
+        forecast_horizon=s.forecast.horizon,
+        forecast_noise=s.forecast.noise,
+        max_j=0.0,
+    )
+    return SupplyParams(**{**partial.__dict__, "max_j": supply_max(partial)})

@@ -1,0 +1,215 @@
+"""The single energy-aware routing environment."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+
+from lrm_gym.core import dynamics
+from lrm_gym.core.dynamics import InvalidActionError
+from lrm_gym.core.observation import observation_space, observe
+from lrm_gym.core.params import Params, build_params
+from lrm_gym.core.state import COUNTERS, State
+from lrm_gym.envs.render import SlotRecord, energy_panel, text_dashboard
+from lrm_gym.envs.spaces import RoutingActions
+from lrm_gym.scenarios.loader import load_scenario
+from lrm_gym.scenarios.schema import ScenarioConfig
+
+_INTEGER_COUNTERS = frozenset(k for k in COUNTERS if k.startswith(("tasks_", "slots_", "wait_")))
+
+
+class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
+    """
+    ## Description
+
+    Route reasoning tasks to large reasoning models (LRMs) under a fluctuating baseline energy supply.
+    Time runs in slots. In each slot tasks arrive; the router decides, one task per step, to defer the task
+    to the next slot or to run it on one of ``M`` models with one of ``B`` reasoning budgets. The choice
+    sets the task's chance of a correct answer and its energy. When every task of the slot is decided the
+    slot closes: the baseline supply serves the slot's demand (task energy plus model idle energy), surplus
+    charges storage or is wasted, deficit is met from storage or bought as auxiliary energy. The model
+    follows Ellis-Mohr, Hartman and Varshney, *Energy-Aware Routing to Large Reasoning Models*
+    (arXiv 2601.00823); see the README's "Model" section for every equation.
+
+    ## Action Space
+
+    ``Discrete(1 + M * B)``: ``0`` defers the task to the next slot; ``1 + i * B + k`` runs it on model ``i``
+    with budget ``k``. Masks are in ``info["action_mask"]`` (int8) and ``action_masks()`` (bool): defer is
+    masked when the task has no slack left, an option when its worst-case tokens exceed the model's
+    capacity left in the slot. A masked action raises ``ValueError``. ``env.action_space.sample()`` with no
+    mask returns a valid action (see :class:`lrm_gym.envs.spaces.RoutingActions`).
+
+    ## Observation Space
+
+    A ``Dict`` of 1-D float32 ``Box`` spaces with finite bounds:
+
+    | key       | content                                                                                       |
+    |-----------|-----------------------------------------------------------------------------------------------|
+    | `task`    | one-hot class, difficulty estimate, prompt kilotokens, slack slots, age slots                 |
+    | `options` | per option: expected energy, energy std, expected accuracy, capacity left fraction, feasible |
+    | `energy`  | baseline this slot, demand committed this slot, storage, supply forecast, price, sin/cos hour |
+    | `queue`   | tasks queued, tasks left to decide this slot, a preview of the next tasks                     |
+
+    Task energies are in units of the reference policy's mean task energy and slot energies in units of
+    the critical slot energy (``env.unwrapped.params``); see :mod:`lrm_gym.core.observation`.
+
+    ## Rewards
+
+    At dispatch, the class ``value`` of a correct answer (``reward.quality: sampled``) or ``value`` times
+    P(correct) (``expected``). At each slot close, minus ``auxiliary_per_kwh`` per kWh of auxiliary energy,
+    minus ``waste_per_kwh`` per kWh of wasted baseline, minus ``waiting_per_task`` per deferred task; minus
+    ``drop`` per dropped task. Each component is in ``info`` (``reward_quality``, ``reward_auxiliary``,
+    ``reward_waste``, ``reward_waiting``, ``reward_drop``).
+
+    ## Starting State
+
+    Slot 0 of a fresh supply path; storage at ``initial_fraction``; an empty queue that slot 0's arrivals
+    fill.
+
+    ## Episode End
+
+    1. Truncation: ``horizon_slots`` slots have closed (the env's own clock). There is no termination.
+
+    ## Information
+
+    Every step returns the same keys, summed over the slots closed during the step: ``slot``,
+    ``slots_closed``, ``baseline_j``, ``demand_j``, ``auxiliary_j``, ``waste_j``, ``charge_j``,
+    ``discharge_j``, ``storage_j`` (level), ``tasks_arrived``, ``tasks_dispatched``, ``tasks_correct``,
+    ``tasks_dropped``, ``tasks_deferred``, ``wait_slots``, ``auxiliary_cost``, ``auxiliary_carbon_g``; the
+    decided task's ``task_option`` (-1 for defer), ``task_energy_j``, ``task_tokens``, ``task_correct``; the
+    reward components; ``action_mask``; and ``totals``, the running episode totals of the same counters
+    plus ``tasks_queued`` (on the last step, the episode totals).
+
+    ## Arguments
+
+    ```python
+    >>> import gymnasium as gym
+    >>> import lrm_gym
+    >>> env = gym.make("lrm_gym/EnergyRouting-v0", scenario="volatile", overrides={"supply": {"provisioning": 1.1}})
+    >>> obs, info = env.reset(seed=0)
+    >>> sorted(obs)
+    ['energy', 'options', 'queue', 'task']
+
+    ```
+
+    ``scenario`` is a shipped scenario name (``lrm_gym.scenarios.scenario_names()``) or a YAML path;
+    ``overrides`` a nested dict merged into it. Invalid values raise ``ValueError`` naming the key path.
+
+    ## Version History
+
+    * v0: Initial version.
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+
+    def __init__(
+        self,
+        scenario: str | Path | ScenarioConfig = "critical",
+        overrides: Mapping[str, Any] | None = None,
+        render_mode: str | None = None,
+    ) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        self.params: Params = build_params(load_scenario(scenario, overrides))
+        self.render_mode = render_mode
+        self.action_space = RoutingActions(1 + self.params.n_options, mask_source=self.action_masks)
+        self.observation_space = observation_space(self.params)
+        self._state = State.allocate(self.params, 1)
+        self._rows = np.zeros(1, np.int64)
+        self._mask = np.zeros(1 + self.params.n_options, bool)
+        self._needs_reset = True
+        self._history: deque[SlotRecord] = deque(maxlen=256)
+        self._last: tuple[dict[str, np.ndarray], dict[str, Any]] | None = None
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        super().reset(seed=seed)
+        if options:
+            raise ValueError(f"reset options are not supported, got keys {sorted(options)}")
+        dynamics.begin_step(self._state, self._rows)
+        dynamics.reset_rows(self.params, self._state, self._rows, self.np_random)
+        self._needs_reset = False
+        self._history.clear()
+        return self._observe_and_record()
+
+    def step(self, action: Any) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
+        if self._needs_reset:
+            raise RuntimeError("call reset() before step(), and again after an episode is truncated")
+        dynamics.begin_step(self._state, self._rows)
+        dynamics.decide(self.params, self._state, self._rows, _as_action_array(action, self.action_space.n))
+        dynamics.advance(self.params, self._state, self._rows, self.np_random)
+        reward = float(dynamics.end_step(self._state, self._rows)[0])
+        truncated = bool(self._state.truncated[0])
+        self._needs_reset = truncated
+        obs, info = self._observe_and_record()
+        return obs, reward, False, truncated, info
+
+    def action_masks(self) -> np.ndarray:
+        """Boolean mask of valid actions for the current task (sb3-contrib MaskablePPO convention)."""
+        return self._mask.copy()
+
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode='ansi' or 'rgb_array'")
+            return None
+        if self._last is None:
+            raise RuntimeError("call reset() before render()")
+        if self.render_mode == "ansi":
+            return text_dashboard(self.params, self._last[1], self._last[0])
+        return energy_panel(self._history, self.params)
+
+    def _observe_and_record(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        state, params = self._state, self.params
+        mask = dynamics.action_mask(params, state, self._rows)
+        self._mask = mask[0]
+        batch = observe(params, state, self._rows, mask)
+        obs = {key: value[0] for key, value in batch.items()}
+        info = step_info(state, 0, self._mask)
+        if self.render_mode is not None:
+            if info["slots_closed"]:
+                self._history.append(
+                    SlotRecord(
+                        info["baseline_j"], info["demand_j"], info["auxiliary_j"], info["waste_j"], info["storage_j"]
+                    )
+                )
+            self._last = (obs, info)
+        return obs, info
+
+
+def step_info(state: State, row: int, mask: np.ndarray) -> dict[str, Any]:
+    """The ``info`` dict of one env: step counters, the decided task, the mask and running totals."""
+    info: dict[str, Any] = {"slot": int(state.slot[row])}
+    info.update(_counters(state.step[row]))
+    info["storage_j"] = float(state.storage_j[row])
+    info["task_option"] = int(state.task_option[row])
+    info["task_energy_j"] = float(state.task_energy_j[row])
+    info["task_tokens"] = int(state.task_tokens[row])
+    info["task_correct"] = bool(state.task_correct[row])
+    info["action_mask"] = mask.astype(np.int8)
+    totals = _counters(state.totals[row])
+    # At a slot boundary the queue is compacted; mid-slot it is the undecided plus the deferred tasks.
+    if state.truncated[row]:
+        queued = state.q_len[row]
+    else:
+        queued = state.n_present[row] - state.head[row] + state.slot_deferred[row]
+    totals["tasks_queued"] = int(queued)
+    info["totals"] = totals
+    return info
+
+
+def _counters(values: np.ndarray) -> dict[str, Any]:
+    return {k: int(v) if k in _INTEGER_COUNTERS else float(v) for k, v in zip(COUNTERS, values.tolist(), strict=True)}
+
+
+def _as_action_array(action: Any, n: int) -> np.ndarray:
+    """Accept a Python or numpy integer (or a 0-d / 1-element integer array); anything else is an error."""
+    array = np.asarray(action)
+    if array.size != 1 or not np.issubdtype(array.dtype, np.integer):
+        raise InvalidActionError(f"action must be one integer in Discrete({n}), got {action!r}")
+    return array.reshape(1).astype(np.int64)

@@ -1,0 +1,38 @@
+"""Registration of every lrm_gym environment id (idempotent)."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+NAMESPACE = "lrm_gym"
+ENTRY_POINT = "lrm_gym.envs.energy_routing:EnergyRoutingEnv"
+DEFAULT_SCENARIO = "critical"
+
+SCENARIO_IDS: dict[str, str] = {
+    "critical": "Critical",
+    "oversupply": "OverSupply",
+    "undersupply": "UnderSupply",
+    "volatile": "Volatile",
+    "solar": "Solar",
+    "solar-battery": "SolarBattery",
+    "wind-trace": "WindTrace",
+}
+"""Shipped scenario name -> the CamelCase part of its env id ``lrm_gym/EnergyRouting-<Name>-v0``."""
+
+
+def env_id(scenario: str | None = None) -> str:
+    """The registered id for a shipped scenario (the default id for ``None``)."""
+    if scenario is None:
+        return f"{NAMESPACE}/EnergyRouting-v0"
+    if scenario not in SCENARIO_IDS:
+        raise ValueError(f"no env id for scenario {scenario!r}; known: {sorted(SCENARIO_IDS)}")
+    return f"{NAMESPACE}/EnergyRouting-{SCENARIO_IDS[scenario]}-v0"
+
+
+def register_envs() -> None:
+    """Register ``lrm_gym/EnergyRouting-v0`` and one id per shipped scenario; a second call does nothing."""
+    ids = {env_id(): DEFAULT_SCENARIO} | {env_id(name): name for name in SCENARIO_IDS}
+    for id_, scenario in ids.items():
+        if id_ in gym.registry:
+            continue
+        gym.register(id=id_, entry_point=ENTRY_POINT, kwargs={"scenario": scenario})
