@@ -92,7 +92,7 @@ def test_capacity_masks_and_automatic_drops() -> None:
     )
     _, info = env.reset(seed=0)
     assert info["action_mask"].tolist() == [0, 1]
-    _, reward, _, _, info = env.step(1)
+    _, _reward, _, _, info = env.step(1)
     # the dispatch used >= 100 tokens, so the next two urgent tasks cannot fit and are dropped at once
     assert info["tasks_dropped"] == 2 and info["reward_drop"] == -6.0
     assert info["slots_closed"] == 1
@@ -139,7 +139,7 @@ def test_defer_ages_the_task_and_costs_waiting() -> None:
     )
     obs, _ = env.reset(seed=0)
     assert obs["task"][-2:].tolist() == [2.0, 0.0]
-    obs, reward, _, _, info = env.step(0)
+    obs, _reward, _, _, info = env.step(0)
     assert info["tasks_deferred"] == 1 and info["reward_waiting"] == -0.5
     # the deferred task comes first in the next slot, one slot older with one slot less slack
     assert obs["task"][-2:].tolist() == [1.0, 1.0]
@@ -164,7 +164,7 @@ def test_hidden_and_noisy_difficulty() -> None:
         estimates.append(obs["task"][noisy.unwrapped.params.n_classes])
         obs, _, _, truncated, info = noisy.step(1)
         if truncated:
-            obs, info = noisy.reset()
+            obs, _info = noisy.reset()
     assert len(set(np.round(estimates, 3))) > 20  # continuous estimates, not the integer difficulties
 
 
@@ -187,7 +187,7 @@ def test_render_modes() -> None:
     env = gym.make("lrm_gym/EnergyRouting-SolarBattery-v0", render_mode="rgb_array", overrides={"horizon_slots": 8})
     _, info = env.reset(seed=0)
     for _ in range(300):
-        _, _, _, truncated, info = env.step(env.action_space.sample())
+        _, _, _, truncated, _info = env.step(env.action_space.sample())
         if truncated:
             break
     frame = env.render()

@@ -118,7 +118,7 @@ def test_user_trace_file(tmp_path: Path) -> None:
     assert params.supply.max_j == pytest.approx(params.supply.mean_j)
     bad = tmp_path / "bad.csv"
     bad.write_text("hour,cf\n0,-1\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="supply.trace"):
+    with pytest.raises(ValueError, match=r"supply\.trace"):
         load_scenario("wind-trace", {"supply": {"trace": str(bad)}})
 
 
