@@ -159,12 +159,12 @@ def test_hidden_and_noisy_difficulty() -> None:
     )
     noisy = make(observation={"difficulty_noise": 2.0})
     estimates = []
-    obs, info = noisy.reset(seed=0)
+    obs, _ = noisy.reset(seed=0)
     for _ in range(200):
         estimates.append(obs["task"][noisy.unwrapped.params.n_classes])
-        obs, _, _, truncated, info = noisy.step(1)
+        obs, _, _, truncated, _ = noisy.step(1)
         if truncated:
-            obs, _info = noisy.reset()
+            obs, _ = noisy.reset()
     assert len(set(np.round(estimates, 3))) > 20  # continuous estimates, not the integer difficulties
 
 
@@ -185,9 +185,9 @@ def test_action_space_sample_is_valid_and_explicit_masks_work(rng: np.random.Gen
 
 def test_render_modes() -> None:
     env = gym.make("lrm_gym/EnergyRouting-SolarBattery-v0", render_mode="rgb_array", overrides={"horizon_slots": 8})
-    _, info = env.reset(seed=0)
+    env.reset(seed=0)
     for _ in range(300):
-        _, _, _, truncated, _info = env.step(env.action_space.sample())
+        _, _, _, truncated, _ = env.step(env.action_space.sample())
         if truncated:
             break
     frame = env.render()
