@@ -4,7 +4,7 @@
 """
 
 from lrm_gym.core.params import Params, build_params
-from lrm_gym.envs import EnergyRoutingEnv, FlattenRoutingObservation
+from lrm_gym.envs import EnergyRoutingEnv, FlattenRoutingObservation, MaskedActionFallback
 from lrm_gym.registration import SCENARIO_IDS, env_id, register_envs
 from lrm_gym.scenarios import ScenarioConfig, load_scenario, merge_overrides, scenario_names
 
@@ -16,6 +16,7 @@ __all__ = [
     "SCENARIO_IDS",
     "EnergyRoutingEnv",
     "FlattenRoutingObservation",
+    "MaskedActionFallback",
     "Params",
     "ScenarioConfig",
     "build_params",

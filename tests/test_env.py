@@ -230,3 +230,33 @@ def test_demo_prints_a_row_per_scenario() -> None:
     )
     for scenario in lrm_gym.scenario_names():
         assert scenario in result.stdout
+
+
+def test_masked_action_fallback_is_explicit_and_penalised() -> None:
+    urgent = {"classes": [{"name": "urgent", "weight": 1.0, "difficulty": 3, "slack_slots": 0}]}
+    env = lrm_gym.MaskedActionFallback(make(tasks=urgent), penalty=2.5)
+    plain = make(tasks=urgent)
+    _, info = env.reset(seed=0)
+    plain.reset(seed=0)
+    assert info["masked_action"] is False
+    _, reward, _, _, info = env.step(0)  # defer is masked: the first valid action (option 1) runs instead
+    _, plain_reward, _, _, plain_info = plain.step(1)
+    assert info["masked_action"] is True and info["executed_action"] == 1
+    assert reward == pytest.approx(plain_reward - 2.5)
+    assert info["task_energy_j"] == plain_info["task_energy_j"]
+    _, reward, _, _, info = env.step(2)  # valid: runs unchanged, no penalty
+    assert info["masked_action"] is False and info["executed_action"] == 2
+    with pytest.raises(ValueError, match="action"):
+        env.step(99)
+    with pytest.raises(ValueError, match="penalty"):
+        lrm_gym.MaskedActionFallback(make(), penalty=-1.0)
+
+
+def test_sb3_algorithms_train_on_the_env() -> None:
+    """Smoke: MaskablePPO on the Dict observation, DQN on the flattened one behind the fallback wrapper."""
+    from sb3_contrib import MaskablePPO
+    from stable_baselines3 import DQN
+
+    MaskablePPO("MultiInputPolicy", make(), n_steps=64, batch_size=32, n_epochs=1).learn(128)
+    flat = lrm_gym.FlattenRoutingObservation(lrm_gym.MaskedActionFallback(make()))
+    DQN("MlpPolicy", flat, learning_starts=32, buffer_size=1000).learn(128)

@@ -1,6 +1,6 @@
 """Gymnasium environments built on :mod:`lrm_gym.core`."""
 
 from lrm_gym.envs.energy_routing import EnergyRoutingEnv
-from lrm_gym.envs.wrappers import FlattenRoutingObservation
+from lrm_gym.envs.wrappers import FlattenRoutingObservation, MaskedActionFallback
 
-__all__ = ["EnergyRoutingEnv", "FlattenRoutingObservation"]
+__all__ = ["EnergyRoutingEnv", "FlattenRoutingObservation", "MaskedActionFallback"]

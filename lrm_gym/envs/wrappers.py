@@ -29,3 +29,55 @@ class FlattenRoutingObservation(FlattenObservation):
 
     def action_masks(self) -> np.ndarray:
         return self.env.unwrapped.action_masks()  # type: ignore[attr-defined]
+
+
+class MaskedActionFallback(gym.Wrapper):
+    """Opt-in handling of masked actions for agents that cannot use masks (plain PPO, A2C, DQN).
+
+    The env itself refuses a masked action with an error. Under this wrapper a masked action is replaced by
+    the lowest-numbered valid action (defer when the task still has slack, else the first option that fits)
+    and ``penalty`` is subtracted from the reward. Nothing is hidden: ``info["masked_action"]`` says whether
+    the replacement happened and ``info["executed_action"]`` which action ran. Actions outside the action
+    space still raise.
+
+    ```python
+    >>> import gymnasium as gym
+    >>> import lrm_gym
+    >>> env = lrm_gym.MaskedActionFallback(gym.make("lrm_gym/EnergyRouting-v0"), penalty=1.0)
+    >>> obs, info = env.reset(seed=0)
+    >>> obs, reward, terminated, truncated, info = env.step(0)
+    >>> sorted(k for k in info if k.endswith("_action"))
+    ['executed_action', 'masked_action']
+
+    ```
+    """
+
+    def __init__(self, env: gym.Env, penalty: float = 1.0) -> None:
+        if not np.isfinite(penalty) or penalty < 0:
+            raise ValueError(f"penalty must be a finite number >= 0, got {penalty!r}")
+        super().__init__(env)
+        self.penalty = float(penalty)
+
+    def step(self, action: object) -> tuple[object, float, bool, bool, dict]:
+        mask = self.env.unwrapped.action_masks()  # type: ignore[attr-defined]
+        index = np.asarray(action)
+        masked = bool(
+            index.size == 1
+            and np.issubdtype(index.dtype, np.integer)
+            and 0 <= int(index) < mask.size
+            and not mask[int(index)]
+        )
+        executed = int(np.flatnonzero(mask)[0]) if masked else action
+        obs, reward, terminated, truncated, info = self.env.step(executed)
+        info["masked_action"] = masked
+        info["executed_action"] = int(np.asarray(executed))
+        return obs, reward - (self.penalty if masked else 0.0), terminated, truncated, info
+
+    def reset(self, **kwargs: object) -> tuple[object, dict]:
+        obs, info = self.env.reset(**kwargs)  # type: ignore[arg-type]
+        info["masked_action"] = False
+        info["executed_action"] = -1
+        return obs, info
+
+    def action_masks(self) -> np.ndarray:
+        return self.env.unwrapped.action_masks()  # type: ignore[attr-defined]
