@@ -34,13 +34,13 @@ def cheapest_accurate_action(obs: dict[str, np.ndarray], mask: np.ndarray, n_opt
 
 def run_episode(scenario: str, seed: int, target: float) -> dict[str, Any]:
     env = gym.make(env_id(scenario))
-    n_options = env.unwrapped.params.n_options
+    n_options = env.unwrapped.params.n_options  # type: ignore[attr-defined]
     obs, info = env.reset(seed=seed)
     episode_return, steps = 0.0, 0
     while True:
         action = cheapest_accurate_action(obs, info["action_mask"], n_options, target)
         obs, reward, terminated, truncated, info = env.step(action)
-        episode_return += reward
+        episode_return += float(reward)
         steps += 1
         if terminated or truncated:
             break

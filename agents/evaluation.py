@@ -56,9 +56,7 @@ class EpisodeMetrics:
         return asdict(self)
 
 
-METRICS: tuple[str, ...] = tuple(
-    name for name in EpisodeMetrics.__dataclass_fields__ if name not in ("seed", "steps")
-)
+METRICS: tuple[str, ...] = tuple(name for name in EpisodeMetrics.__dataclass_fields__ if name not in ("seed", "steps"))
 
 
 def _accepts_action_masks(policy: Policy) -> bool:
@@ -82,7 +80,7 @@ def run_episode(env: gym.Env, policy: Policy, seed: int, deterministic: bool = T
         )
         obs, reward, terminated, truncated, info = env.step(int(np.asarray(action).reshape(-1)[0]))
         episode_start = np.zeros((1,), dtype=bool)
-        total += reward
+        total += float(reward)
         steps += 1
         if terminated or truncated:
             return summarise(info["totals"], seed=seed, steps=steps, episode_return=total)
@@ -113,7 +111,7 @@ def summarise(totals: Mapping[str, Any], seed: int, steps: int, episode_return: 
 
 def make_eval_env(env_id: str, overrides: Mapping[str, Any] | None = None) -> gym.Env:
     """A fresh evaluation env (never the training env)."""
-    kwargs = {"overrides": dict(overrides)} if overrides else {}
+    kwargs: dict[str, Any] = {"overrides": dict(overrides)} if overrides else {}
     return gym.make(env_id, **kwargs)
 
 

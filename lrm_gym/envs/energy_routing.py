@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -105,7 +105,7 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
     * v0: Initial version.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}  # noqa: RUF012 (Gymnasium convention)
 
     def __init__(
         self,
@@ -117,8 +117,8 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
         self.params: Params = build_params(load_scenario(scenario, overrides))
         self.render_mode = render_mode
-        self.action_space = RoutingActions(1 + self.params.n_options, mask_source=self.action_masks)
-        self.observation_space = observation_space(self.params)
+        self.action_space: RoutingActions = RoutingActions(1 + self.params.n_options, mask_source=self.action_masks)
+        self.observation_space = observation_space(self.params)  # type: ignore[assignment]
         self._state = State.allocate(self.params, 1)
         self._rows = np.zeros(1, np.int64)
         self._mask = np.zeros(1 + self.params.n_options, bool)
@@ -142,7 +142,7 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
         if self._needs_reset:
             raise RuntimeError("call reset() before step(), and again after an episode is truncated")
         dynamics.begin_step(self._state, self._rows)
-        dynamics.decide(self.params, self._state, self._rows, _as_action_array(action, self.action_space.n))
+        dynamics.decide(self.params, self._state, self._rows, _as_action_array(action, int(self.action_space.n)))
         dynamics.advance(self.params, self._state, self._rows, self.np_random)
         reward = float(dynamics.end_step(self._state, self._rows)[0])
         truncated = bool(self._state.truncated[0])

@@ -71,7 +71,7 @@ class MaskedActionFallback(gym.Wrapper):
         obs, reward, terminated, truncated, info = self.env.step(executed)
         info["masked_action"] = masked
         info["executed_action"] = int(np.asarray(executed))
-        return obs, reward - (self.penalty if masked else 0.0), terminated, truncated, info
+        return obs, float(reward) - (self.penalty if masked else 0.0), terminated, truncated, info
 
     def reset(self, **kwargs: object) -> tuple[object, dict]:
         obs, info = self.env.reset(**kwargs)  # type: ignore[arg-type]
