@@ -38,10 +38,7 @@ def observation_space(params: Params) -> spaces.Dict:
     )
     finite_capacity = np.minimum(params.model_capacity_tokens, params.queue_capacity * params.worst_tokens.max())
     max_committed = params.idle_j + float(np.sum(finite_capacity * params.model_joules_per_token))
-    # with no storage the level is always 0; a unit bound avoids a degenerate (low == high) Box
-    storage_high = (
-        max(params.storage.capacity_j / params.slot_energy_unit_j, 1.0) if params.storage.capacity_j > 0 else 1.0
-    )
+    storage_high = params.storage.capacity_j / params.slot_energy_unit_j
     supply_high = params.supply.max_j / params.slot_energy_unit_j
     h = params.supply.forecast_horizon
     energy_low = np.concatenate([np.zeros(3 + h), [0.0, -1.0, -1.0]])
@@ -72,6 +69,9 @@ def observation_space(params: Params) -> spaces.Dict:
 
 
 def _box(low: np.ndarray, high: np.ndarray) -> spaces.Box:
+    # A feature that is constant in a scenario (slack when no class has any, storage when there is none)
+    # gets a unit range, so that no dimension of the Box is degenerate (low == high).
+    high = np.where(high > low, high, low + 1.0)
     return spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
 
 
