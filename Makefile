@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first and pinned: this pin resolves to a local CPU wheel; an unpinned torch pulls a CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[agents,dev]"
+	$(BIN)/pip install --quiet -e ".[agents,dev,ray]"
 	touch $(STAMP)
 
 install: $(STAMP)
