@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any, Protocol
 
 import gymnasium as gym
@@ -66,8 +67,14 @@ def _accepts_action_masks(policy: Policy) -> bool:
         return False
 
 
-def run_episode(env: gym.Env, policy: Policy, seed: int, deterministic: bool = True) -> EpisodeMetrics:
-    """Play one episode from ``env.reset(seed=seed)`` and summarise it."""
+StepCallback = Callable[[Mapping[str, Any]], None]
+"""Called with each step's ``info`` (e.g. to record an episode's energy balance slot by slot)."""
+
+
+def run_episode(
+    env: gym.Env, policy: Policy, seed: int, deterministic: bool = True, on_step: StepCallback | None = None
+) -> EpisodeMetrics:
+    """Play one episode from ``env.reset(seed=seed)`` and summarise it (``on_step`` sees every step's info)."""
     masks = _accepts_action_masks(policy)
     obs, info = env.reset(seed=seed)
     state: Any = None
@@ -122,6 +129,7 @@ def evaluate(
     overrides: Mapping[str, Any] | None = None,
     deterministic: bool = True,
     progress: bool = False,
+    on_step: Callable[[int, Mapping[str, Any]], None] | None = None,
 ) -> list[EpisodeMetrics]:
     """Evaluate ``policy`` on one episode per seed of a fresh env.
 
@@ -133,6 +141,7 @@ def evaluate(
         overrides: scenario overrides for the evaluation env.
         deterministic: passed to ``predict``.
         progress: show a progress bar over episodes.
+        on_step: called as ``on_step(seed, info)`` after every step.
     """
     env = make_eval_env(env_id, overrides)
     if not hasattr(policy, "predict"):
@@ -144,7 +153,10 @@ def evaluate(
 
         iterator = tqdm(seeds, desc=f"evaluate {env_id}", unit="episode")
     try:
-        return [run_episode(env, policy, seed, deterministic) for seed in iterator]  # type: ignore[arg-type]
+        return [
+            run_episode(env, policy, seed, deterministic, None if on_step is None else partial(on_step, seed))  # type: ignore[arg-type]
+            for seed in iterator
+        ]
     finally:
         env.close()
 
