@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from agents import demo, train_cmd
+from agents import benchmark_cmd, demo, train_cmd
 
-COMMANDS = [demo, train_cmd]
+COMMANDS = [demo, train_cmd, benchmark_cmd]
 """Modules with ``add_parser(subparsers)``; the parser they add sets ``func(args) -> int``."""
 
 

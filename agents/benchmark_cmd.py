@@ -1,0 +1,86 @@
+"""``lrm-gym benchmark``: run a suite (analytic and learned routers under one protocol) and write the results.
+
+Outputs in ``--out``: ``results.md`` (protocol, table, verdicts, the reproducing command), ``results.csv``,
+``episodes.csv``, ``results.json``, ``bars.png``, ``learning_curves.png``, ``energy_balance_<scenario>.png``
+and the learned agents' run folders under ``runs/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from agents.benchmark import RunResult, aggregate, available_suites, execute_run, load_suite, plan, validate, verdicts
+from agents.executors import EXECUTORS, RunError, make_executor
+from agents.report import Report, describe_machine, markdown, update_readme, write_all
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    suite = load_suite(args.suite)
+    if args.backend not in EXECUTORS:
+        raise ValueError(f"unknown backend {args.backend!r}; choose one of {sorted(EXECUTORS)}")
+    if args.workers < 1:
+        raise ValueError(f"--workers must be at least 1, got {args.workers}")
+    if args.readme is not None and not Path(args.readme).is_file():
+        raise ValueError(f"--readme {args.readme} does not exist")
+    out = Path(args.out)
+    runs = plan(suite, out)
+    validate(runs)  # every bad policy, parameter, algorithm or hyperparameter fails here, before training
+    print(f"Suite {suite.name}: {len(runs)} runs on {args.workers} worker(s), backend {args.backend}", flush=True)
+    outcomes = make_executor(args.backend, args.workers).map(execute_run, runs)
+    results = tuple(o for o in outcomes if isinstance(o, RunResult))
+    errors = tuple(o for o in outcomes if isinstance(o, RunError))
+    rows = tuple(aggregate(results)) if results else ()
+    command = f"lrm-gym benchmark --suite {args.suite} --out {args.out} --workers {args.workers}"
+    if args.readme is not None:
+        command += f" --readme {args.readme}"
+    report = Report(
+        suite=suite,
+        results=results,
+        errors=errors,
+        rows=rows,
+        verdicts=tuple(verdicts(rows)),
+        wall_seconds=time.perf_counter() - started,
+        workers=args.workers,
+        backend=args.backend,
+        machine=describe_machine(),
+        command=command,
+    )
+    paths = write_all(report, out)
+    text = markdown(report)
+    if args.readme is not None:
+        update_readme(Path(args.readme), f"benchmark:{suite.name}", _relative_images(text, out, Path(args.readme)))
+    print(text)
+    print("Wrote " + ", ".join(str(p) for p in paths))
+    for error in errors:
+        print(f"run failed: {error.spec.name}\n{error.error}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def _relative_images(text: str, out: Path, readme: Path) -> str:
+    """The README block: the table plus the figures, linked relative to the README."""
+    rel = os.path.relpath(out, readme.parent)
+    figures = [f"![per-scenario bars]({rel}/bars.png)"]
+    if (out / "learning_curves.png").is_file():
+        figures.append(f"![learning curves]({rel}/learning_curves.png)")
+    figures += [f"![{p.stem}]({rel}/{p.name})" for p in sorted(out.glob("energy_balance_*.png"))]
+    return text + "\n" + "\n".join(figures) + "\n"
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "benchmark",
+        help="compare analytic and learned routers under one protocol",
+        description="Run a benchmark suite and write tables (Markdown, CSV, JSON) and plots.",
+    )
+    parser.add_argument("--suite", default="quick", help=f"one of {available_suites()} or a path to a suite YAML")
+    parser.add_argument("--out", default="benchmark", help="output folder")
+    parser.add_argument("--backend", default="local", help=f"executor, one of {sorted(EXECUTORS)}")
+    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="parallel runs")
+    parser.add_argument("--readme", default=None, help="also replace the suite's block in this README")
+    parser.set_defaults(func=run)
