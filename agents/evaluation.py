@@ -87,6 +87,8 @@ def run_episode(
         )
         obs, reward, terminated, truncated, info = env.step(int(np.asarray(action).reshape(-1)[0]))
         episode_start = np.zeros((1,), dtype=bool)
+        if on_step is not None:
+            on_step(info)
         total += float(reward)
         steps += 1
         if terminated or truncated:
