@@ -6,6 +6,7 @@ import gymnasium as gym
 
 NAMESPACE = "lrm_gym"
 ENTRY_POINT = "lrm_gym.envs.energy_routing:EnergyRoutingEnv"
+VECTOR_ENTRY_POINT = "lrm_gym.envs.vector:EnergyRoutingVectorEnv"
 DEFAULT_SCENARIO = "critical"
 
 SCENARIO_IDS: dict[str, str] = {
@@ -35,4 +36,6 @@ def register_envs() -> None:
     for id_, scenario in ids.items():
         if id_ in gym.registry:
             continue
-        gym.register(id=id_, entry_point=ENTRY_POINT, kwargs={"scenario": scenario})
+        gym.register(
+            id=id_, entry_point=ENTRY_POINT, vector_entry_point=VECTOR_ENTRY_POINT, kwargs={"scenario": scenario}
+        )

@@ -7,14 +7,18 @@ same step. Tasks whose every option is over capacity are handled without a decis
 have slack, dropped when they have none.
 
 The functions update a :class:`State` in place for the rows they are given and draw randomness only from
-the generator they are passed; they hold no other state, so the single env (a batch of one) and the vector
-env run exactly the same code.
+the generator (or :class:`~lrm_gym.core.draws.Draws`) they are passed; they hold no other state, so the
+single env (a batch of one) and the vector env run exactly the same code. ``rows`` must not repeat.
+
+The action mask of the head task is computed once, when :func:`advance` reaches the decision, and cached in
+``State.mask``; :func:`decide` and the observation read it from there.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from lrm_gym.core.draws import Draws, as_draws
 from lrm_gym.core.outcomes import sample_steps
 from lrm_gym.core.params import JOULES_PER_KWH, Params
 from lrm_gym.core.state import COUNTERS, NO_OPTION, C, State
@@ -38,25 +42,30 @@ class InvalidActionError(ValueError):
     """An action outside the action space or masked for the current task."""
 
 
-def reset_rows(params: Params, state: State, rows: np.ndarray, rng: np.random.Generator) -> None:
+def reset_rows(params: Params, state: State, rows: np.ndarray, rng: np.random.Generator | Draws) -> None:
     """Start new episodes in ``rows``: fresh supply path, storage, empty queue, slot 0 opened."""
+    draws = as_draws(rng)
     state.slot[rows] = 0
     state.truncated[rows] = False
     state.supply_path[rows] = sample_supply_path(
-        params.supply, rng, rows.size, state.supply_path.shape[1], params.start_hour, params.slot_seconds
+        params.supply, draws, rows.size, state.supply_path.shape[1], params.start_hour, params.slot_seconds, rows
     )
     state.storage_j[rows] = params.storage.initial_j
     state.arrival_carry[rows] = 0.0
     state.q_len[rows] = 0
     state.totals[rows] = 0.0
     state.step[rows] = 0.0
+    _clear_task(state, rows)
+    open_slot(params, state, rows, draws)
+    advance(params, state, rows, draws)
+    state.totals[rows] += state.step[rows]  # arrivals and any empty slots closed during the reset
+
+
+def _clear_task(state: State, rows: np.ndarray) -> None:
     state.task_option[rows] = NO_OPTION
     state.task_energy_j[rows] = 0.0
     state.task_tokens[rows] = 0.0
     state.task_correct[rows] = False
-    open_slot(params, state, rows, rng)
-    advance(params, state, rows, rng)
-    state.totals[rows] += state.step[rows]  # arrivals and any empty slots closed during the reset
 
 
 def hour_of_day(params: Params, slot: np.ndarray) -> np.ndarray:
@@ -67,45 +76,50 @@ def hour_of_day(params: Params, slot: np.ndarray) -> np.ndarray:
 def action_mask(params: Params, state: State, rows: np.ndarray) -> np.ndarray:
     """Valid actions ``(len(rows), 1 + O)``: defer needs slack, an option needs worst-case capacity.
 
-    Rows whose episode is over allow only action 0 (ignored).
+    Rows whose episode is over allow only action 0 (ignored). This reads the mask cached by :func:`advance`
+    (and :func:`reset_rows`), so it is valid between steps.
     """
-    head = np.minimum(state.head[rows], state.q_class.shape[1] - 1)
+    return state.mask[rows]
+
+
+def _compute_mask(params: Params, state: State, rows: np.ndarray) -> np.ndarray:
+    """Mask of the head task of live rows with a task to decide; cached in ``state.mask``."""
+    head = state.head[rows]
     cls = state.q_class[rows, head]
-    feasible = params.worst_tokens[cls] <= state.tokens_left[rows][:, params.option_model]
-    can_defer = state.q_slack[rows, head] > 0
-    live = ~state.truncated[rows]
-    return np.concatenate([(can_defer | ~live)[:, None], feasible & live[:, None]], axis=1)
+    mask = np.empty((rows.size, 1 + params.n_options), bool)
+    mask[:, 0] = state.q_slack[rows, head] > 0
+    np.less_equal(params.worst_tokens[cls], state.tokens_left[rows][:, params.option_model], out=mask[:, 1:])
+    state.mask[rows] = mask
+    return mask
 
 
 def decide(params: Params, state: State, rows: np.ndarray, actions: np.ndarray) -> None:
     """Apply one routing decision per row to the task at its head. Raises on invalid or masked actions."""
     actions = np.asarray(actions)
     n_actions = 1 + params.n_options
-    if actions.shape != rows.shape or not np.issubdtype(actions.dtype, np.integer):
+    if actions.shape != rows.shape or actions.dtype.kind not in "iu":
         raise InvalidActionError(f"expected {rows.size} integer action(s), got {actions!r}")
-    if np.any((actions < 0) | (actions >= n_actions)):
+    if actions.min(initial=0) < 0 or actions.max(initial=0) >= n_actions:
         raise InvalidActionError(f"action {actions.tolist()} outside Discrete({n_actions})")
-    live = ~state.truncated[rows]
-    mask = action_mask(params, state, rows)
-    allowed = mask[np.arange(rows.size), actions]
-    if not np.all(allowed):
-        bad = np.flatnonzero(~allowed)[0]
+    allowed = state.mask[rows, actions]
+    if not allowed.all():
+        bad = int(np.flatnonzero(~allowed)[0])
         raise InvalidActionError(
             f"action {int(actions[bad])} is masked for the current task "
-            f"(valid actions: {np.flatnonzero(mask[bad]).tolist()})"
+            f"(valid actions: {np.flatnonzero(state.mask[rows[bad]]).tolist()})"
         )
-    state.task_option[rows] = NO_OPTION
-    state.task_energy_j[rows] = 0.0
-    state.task_tokens[rows] = 0.0
-    state.task_correct[rows] = False
-
-    defer = rows[live & (actions == 0)]
-    if defer.size:
+    _clear_task(state, rows)
+    live = ~state.truncated[rows]
+    defer_sel = live & (actions == 0)
+    if defer_sel.any():
+        defer = rows[defer_sel]
         state.slot_deferred[defer] += 1
         state.step[defer, C["tasks_deferred"]] += 1
         state.head[defer] += 1
     go = live & (actions > 0)
-    if go.any():
+    if go.all():
+        dispatch(params, state, rows, actions - 1)
+    elif go.any():
         dispatch(params, state, rows[go], actions[go] - 1)
 
 
@@ -138,26 +152,41 @@ def dispatch(params: Params, state: State, rows: np.ndarray, options: np.ndarray
     state.task_correct[rows] = correct
 
 
-def advance(params: Params, state: State, rows: np.ndarray, rng: np.random.Generator) -> None:
-    """Move every row to its next decision: settle decision-free tasks, close and open slots as needed."""
-    while True:
-        live = rows[~state.truncated[rows]]
-        waiting = live[state.head[live] < state.n_present[live]]
+def advance(params: Params, state: State, rows: np.ndarray, rng: np.random.Generator | Draws) -> None:
+    """Move every row to its next decision: settle decision-free tasks, close and open slots as needed.
+
+    Only rows that changed are looked at again, so a batch where few rows close a slot stays cheap.
+    """
+    draws: Draws | None = None
+    check = rows[~state.truncated[rows]] if state.truncated[rows].any() else rows
+    while check.size:
+        waiting_sel = state.head[check] < state.n_present[check]
+        if waiting_sel.all():
+            waiting, closing = check, check[:0]
+        else:
+            waiting, closing = check[waiting_sel], check[~waiting_sel]
+        recheck = []
         if waiting.size:
-            stuck = waiting[~action_mask(params, state, waiting)[:, 1:].any(axis=1)]
-            if stuck.size:
+            stuck_sel = ~_compute_mask(params, state, waiting)[:, 1:].any(axis=1)
+            if stuck_sel.any():
+                stuck = waiting[stuck_sel]
                 _settle_without_decision(params, state, stuck)
-                continue
-        closing = live[state.head[live] >= state.n_present[live]]
-        if closing.size == 0:
-            return
-        close_slot(params, state, closing)
-        state.slot[closing] += 1
-        ended = state.slot[closing] >= params.horizon_slots
-        state.truncated[closing[ended]] = True
-        opening = closing[~ended]
-        if opening.size:
-            open_slot(params, state, opening, rng)
+                recheck.append(stuck)
+        if closing.size:
+            close_slot(params, state, closing)
+            state.slot[closing] += 1
+            ended = state.slot[closing] >= params.horizon_slots
+            if ended.any():
+                over = closing[ended]
+                state.truncated[over] = True
+                state.mask[over] = False
+                state.mask[over, 0] = True  # only the (ignored) defer action once the episode is over
+                closing = closing[~ended]
+            if closing.size:
+                draws = as_draws(rng) if draws is None else draws
+                open_slot(params, state, closing, draws)
+                recheck.append(closing)
+        check = recheck[0] if len(recheck) == 1 else np.concatenate(recheck) if recheck else check[:0]
 
 
 def _settle_without_decision(params: Params, state: State, rows: np.ndarray) -> None:
@@ -217,28 +246,31 @@ def _age_and_compact(state: State, rows: np.ndarray) -> None:
     state.q_len[rows] = kept.sum(axis=1)
 
 
-def open_slot(params: Params, state: State, rows: np.ndarray, rng: np.random.Generator) -> None:
+def open_slot(params: Params, state: State, rows: np.ndarray, rng: np.random.Generator | Draws) -> None:
     """Baseline and forecast for the slot, arrivals into the queue, capacity refilled."""
+    draws = as_draws(rng)
     slot = state.slot[rows]
     state.baseline_j[rows] = state.supply_path[rows, slot]
-    state.forecast_j[rows] = forecast(state.supply_path[rows], slot, params.supply, rng)
+    state.forecast_j[rows] = forecast(state.supply_path[rows], slot, params.supply, draws, rows)
     state.tokens_left[rows] = params.model_capacity_tokens
     state.slot_task_j[rows] = 0.0
     state.slot_deferred[rows] = 0
     state.head[rows] = 0
 
-    arrived = sample_arrival_counts(params, state, rows, rng)
+    arrived = sample_arrival_counts(params, state, rows, draws)
     room = params.queue_capacity - state.q_len[rows]
     accepted = np.minimum(arrived, room)
     state.step[rows, C["tasks_arrived"]] += arrived
     overflow = arrived - accepted
     state.step[rows, C["tasks_dropped"]] += overflow
     state.step[rows, C["reward_drop"]] -= params.reward_drop * overflow
-    _enqueue(params, state, rows, accepted, rng)
+    _enqueue(params, state, rows, accepted, draws)
     state.n_present[rows] = state.q_len[rows]
 
 
-def sample_arrival_counts(params: Params, state: State, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def sample_arrival_counts(
+    params: Params, state: State, rows: np.ndarray, rng: np.random.Generator | Draws
+) -> np.ndarray:
     """Tasks arriving in the current slot of each row (``constant``, ``poisson`` or ``negbin``)."""
     hour = hour_of_day(params, state.slot[rows])
     profile = params.arrival_profile
@@ -248,17 +280,18 @@ def sample_arrival_counts(params: Params, state: State, rows: np.ndarray, rng: n
         count = np.floor(total + 1e-9)
         state.arrival_carry[rows] = total - count
         return count.astype(np.int64)
+    draws = as_draws(rng)
     if params.arrival_kind == "poisson":
-        return rng.poisson(rate)
+        return draws.poisson(rows, rate)
     k = params.arrival_dispersion
-    return rng.negative_binomial(k, k / (k + rate))
+    return draws.negative_binomial(rows, k, k / (k + rate))
 
 
-def _enqueue(params: Params, state: State, rows: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -> None:
+def _enqueue(params: Params, state: State, rows: np.ndarray, counts: np.ndarray, draws: Draws) -> None:
     total = int(counts.sum())
     if total == 0:
         return
-    u = rng.random((total, 4))
+    u = draws.task_uniforms(rows, counts, total, 4)
     cls = np.minimum(np.searchsorted(np.cumsum(params.class_weight), u[:, 0], side="right"), params.n_classes - 1)
     lo, hi = params.class_difficulty_lo[cls], params.class_difficulty_hi[cls]
     difficulty = lo + np.minimum((u[:, 1] * (hi - lo + 1)).astype(np.int64), hi - lo)
@@ -267,7 +300,7 @@ def _enqueue(params: Params, state: State, rows: np.ndarray, counts: np.ndarray,
         table = np.full(total, params.hidden_difficulty_index)
     elif params.difficulty_noise > 0:
         estimate = np.clip(
-            difficulty + params.difficulty_noise * rng.standard_normal(total), 1.0, params.max_difficulty
+            difficulty + params.difficulty_noise * draws.task_normals(rows, counts, total), 1.0, params.max_difficulty
         )
         table = np.rint(estimate).astype(np.int64)
     else:

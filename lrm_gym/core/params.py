@@ -126,6 +126,9 @@ class Params:
     difficulty_visible: bool
     slot_energy_unit_j: float  # observation unit for slot energies (the critical slot energy)
     task_energy_unit_j: float  # observation unit for task energies (reference mean task energy)
+    # observation tables, precomputed once in observation units (float32, see lrm_gym.core.observation)
+    obs_option_table: np.ndarray  # (C, D, 3 O) expected energy, energy std, expected accuracy
+    obs_task_table: np.ndarray  # (C, C + 4) one-hot class and prompt kilotokens; the other columns 0
 
     @property
     def n_models(self) -> int:
@@ -230,6 +233,11 @@ def build_params(config: ScenarioConfig) -> Params:
         max_charge_j=np.inf if store.max_charge_w is None else store.max_charge_w * config.slot_seconds,
         max_discharge_j=np.inf if store.max_discharge_w is None else store.max_discharge_w * config.slot_seconds,
     )
+    task_unit = reference_task_energy if reference_task_energy > 0 else 1.0
+    option_table = np.concatenate([energy_mean / task_unit, energy_std / task_unit, accuracy], axis=-1)
+    task_table = np.zeros((len(classes), len(classes) + 4))
+    task_table[:, : len(classes)] = np.eye(len(classes))
+    task_table[:, -3] = prompt / 1000.0
     profile = np.ones(1) if config.arrivals.profile is None else np.asarray(config.arrivals.profile, dtype=np.float64)
     names = tuple(f"{m.name}/{b.name}" for m in models for b in budgets)
     return Params(
@@ -285,7 +293,9 @@ def build_params(config: ScenarioConfig) -> Params:
         difficulty_noise=config.observation.difficulty_noise,
         difficulty_visible=config.observation.difficulty_visible,
         slot_energy_unit_j=critical_slot_energy if critical_slot_energy > 0 else 1.0,
-        task_energy_unit_j=reference_task_energy if reference_task_energy > 0 else 1.0,
+        task_energy_unit_j=task_unit,
+        obs_option_table=_frozen(option_table.astype(np.float32)),
+        obs_task_table=_frozen(task_table.astype(np.float32)),
     )
 
 

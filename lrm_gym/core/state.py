@@ -76,6 +76,7 @@ class State:
     task_energy_j: np.ndarray
     task_tokens: np.ndarray
     task_correct: np.ndarray
+    mask: np.ndarray  # (n, 1 + O) valid actions for the head task, cached by `dynamics.advance`
 
     @classmethod
     def allocate(cls, params: Params, n: int) -> State:
@@ -110,6 +111,7 @@ class State:
             task_energy_j=np.zeros(n),
             task_tokens=np.zeros(n),
             task_correct=np.zeros(n, bool),
+            mask=np.eye(1, 1 + params.n_options, dtype=bool).repeat(n, axis=0),
         )
 
     def copy_rows_from(self, other: State, rows: np.ndarray) -> None:

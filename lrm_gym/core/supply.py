@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import signal, stats
 
+from lrm_gym.core.draws import Draws, as_draws
+
 if TYPE_CHECKING:
     from lrm_gym.core.params import SupplyParams
 
@@ -48,34 +50,54 @@ def supply_max(supply: SupplyParams) -> float:
 
 
 def sample_supply_path(
-    supply: SupplyParams, rng: np.random.Generator, n_envs: int, length: int, start_hour: float, slot_seconds: float
+    supply: SupplyParams,
+    rng: np.random.Generator | Draws,
+    n_envs: int,
+    length: int,
+    start_hour: float,
+    slot_seconds: float,
+    rows: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Baseline energy for slots ``0..length-1`` of ``n_envs`` episodes, shape ``(n_envs, length)``."""
+    """Baseline energy for slots ``0..length-1`` of ``n_envs`` episodes, shape ``(n_envs, length)``.
+
+    ``rows`` (default ``0..n_envs-1``) names the environments the paths are for (see :mod:`.draws`).
+    """
+    draws = as_draws(rng)
+    rows = np.arange(n_envs) if rows is None else rows
     if supply.kind == "constant":
         return np.full((n_envs, length), supply.mean_j)
     if supply.kind == "gaussian":
-        path = supply.mean_j + supply.std_j * rng.standard_normal((n_envs, length))
+        path = supply.mean_j + supply.std_j * draws.standard_normal(rows, length)
         return np.clip(path, 0.0, supply.max_j)
     if supply.kind == "ar1":
-        path = supply.mean_j + supply.std_j * _stationary_ar1(rng, supply.phi, n_envs, length)
+        path = supply.mean_j + supply.std_j * _stationary_ar1(draws, rows, supply.phi, length)
         return np.clip(path, 0.0, supply.max_j)
     if supply.kind == "solar":
         shape = solar_shape(start_hour, slot_seconds, length)
         cloud = np.clip(
-            supply.cloud_mean + supply.cloud_std * _stationary_ar1(rng, supply.phi, n_envs, length), 0.0, 1.0
+            supply.cloud_mean + supply.cloud_std * _stationary_ar1(draws, rows, supply.phi, length), 0.0, 1.0
         )
         return _solar_scale(supply) * shape[None, :] * cloud
     if supply.kind == "trace":
         assert supply.trace is not None
         trace = supply.trace * (supply.mean_j / supply.trace.mean())
-        start = rng.integers(0, trace.size, size=(n_envs, 1))
+        start = draws.integers(rows, trace.size)[:, None]
         offset = np.floor(np.arange(length) * slot_seconds / supply.trace_seconds_per_row).astype(np.int64)
         return trace[(start + offset[None, :]) % trace.size]
     raise ValueError(f"supply.kind: unknown kind {supply.kind!r}")
 
 
-def forecast(path: np.ndarray, slot: np.ndarray, supply: SupplyParams, rng: np.random.Generator) -> np.ndarray:
-    """Forecast of slots ``slot+1..slot+H`` for each row of ``path``, shape ``(len(slot), H)``."""
+def forecast(
+    path: np.ndarray,
+    slot: np.ndarray,
+    supply: SupplyParams,
+    rng: np.random.Generator | Draws,
+    rows: np.ndarray | None = None,
+) -> np.ndarray:
+    """Forecast of slots ``slot+1..slot+H`` for each row of ``path``, shape ``(len(slot), H)``.
+
+    ``rows`` (default ``0..len(slot)-1``) names the environments, for the noise draws.
+    """
     horizon = supply.forecast_horizon
     if horizon == 0:
         return np.zeros((slot.shape[0], 0))
@@ -83,7 +105,8 @@ def forecast(path: np.ndarray, slot: np.ndarray, supply: SupplyParams, rng: np.r
     truth = np.take_along_axis(path, index, axis=1)
     if supply.forecast_noise == 0:
         return truth
-    noisy = truth + supply.forecast_noise * supply.mean_j * rng.standard_normal(truth.shape)
+    rows = np.arange(slot.shape[0]) if rows is None else rows
+    noisy = truth + supply.forecast_noise * supply.mean_j * as_draws(rng).standard_normal(rows, horizon)
     return np.clip(noisy, 0.0, supply.max_j)
 
 
@@ -118,9 +141,9 @@ def _solar_scale(supply: SupplyParams) -> float:
     return supply.mean_j * math.pi / cloud
 
 
-def _stationary_ar1(rng: np.random.Generator, phi: float, n_envs: int, length: int) -> np.ndarray:
-    """Unit-variance stationary AR(1) paths, shape ``(n_envs, length)``."""
-    z = rng.standard_normal((n_envs, length))
+def _stationary_ar1(draws: Draws, rows: np.ndarray, phi: float, length: int) -> np.ndarray:
+    """Unit-variance stationary AR(1) paths, shape ``(len(rows), length)``."""
+    z = draws.standard_normal(rows, length)
     if phi == 0 or length == 0:
         return z
     innovations = math.sqrt(1.0 - phi * phi) * z[:, 1:]

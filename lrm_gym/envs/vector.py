@@ -1,0 +1,278 @@
+"""A native vectorized energy routing environment: every sub-environment stepped by numpy array operations."""
+
+from __future__ import annotations
+
+import weakref
+from collections import deque
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from lrm_gym.core import dynamics
+from lrm_gym.core.draws import Draws
+from lrm_gym.core.dynamics import InvalidActionError
+from lrm_gym.core.observation import observation_space, observe
+from lrm_gym.core.params import Params, build_params
+from lrm_gym.core.state import COUNTERS, State
+from lrm_gym.envs.energy_routing import step_info
+from lrm_gym.envs.render import SlotRecord, energy_panel, text_dashboard
+from lrm_gym.scenarios.loader import load_scenario
+from lrm_gym.scenarios.schema import ScenarioConfig
+
+_INTEGER = np.array([k.startswith(("tasks_", "slots_", "wait_")) for k in COUNTERS])
+_INT_KEYS = tuple(k for k, is_int in zip(COUNTERS, _INTEGER, strict=True) if is_int)
+_FLOAT_KEYS = tuple(k for k, is_int in zip(COUNTERS, _INTEGER, strict=True) if not is_int)
+_INT_INDEX = np.flatnonzero(_INTEGER)
+_FLOAT_INDEX = np.flatnonzero(~_INTEGER)
+
+
+class BatchRoutingActions(spaces.MultiDiscrete):
+    """``MultiDiscrete([1 + M * B] * num_envs)`` whose unmasked ``sample()`` picks a valid action per sub-env.
+
+    As :class:`lrm_gym.envs.spaces.RoutingActions` does for one env: uniform among the options that can run
+    each sub-env's current task, defer only when none can. The link to the env is a weak reference.
+    """
+
+    def __init__(self, n_actions: int, num_envs: int, mask_source: Callable[[], np.ndarray] | None = None) -> None:
+        super().__init__(np.full(num_envs, n_actions, dtype=np.int64))
+        self._mask_source: weakref.WeakMethod | None = None
+        if mask_source is not None:
+            self._mask_source = weakref.WeakMethod(mask_source)  # type: ignore[arg-type]
+
+    def sample(self, mask: Any = None, probability: Any = None) -> np.ndarray:
+        source = self._mask_source() if self._mask_source is not None else None
+        if mask is None and probability is None and source is not None:
+            valid = np.asarray(source(), dtype=bool)
+            preferred = valid.copy()
+            preferred[:, 0] &= ~valid[:, 1:].any(axis=1)
+            keys = self.np_random.random(valid.shape)
+            keys[~preferred] = -1.0
+            return keys.argmax(axis=1).astype(self.dtype)
+        return super().sample(mask=mask, probability=probability)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_mask_source"] = None
+        return state
+
+
+class EnergyRoutingVectorEnv(VectorEnv):
+    """``num_envs`` copies of :class:`~lrm_gym.envs.energy_routing.EnergyRoutingEnv` in one batched state.
+
+    The step runs the same core functions as the single env (``lrm_gym.core.dynamics``) on all rows at once;
+    there is no Python loop over sub-environments. Spaces, observation layout and units, rewards, masks and
+    info keys are those of the single env, batched along a leading axis of size ``num_envs``.
+
+    ## Autoreset
+
+    ``metadata["autoreset_mode"]`` is ``AutoresetMode.NEXT_STEP`` (Gymnasium's default): the step on which
+    a sub-env is truncated returns its last observation, and the *next* step resets it, ignoring its action
+    and returning the first observation of the new episode with reward ``0``, ``terminated`` and
+    ``truncated`` ``False``, and the info of a reset.
+
+    ## Info
+
+    Gymnasium's vector convention: ``info[key]`` is an array over sub-envs with the single env's type
+    (``int64``, ``float64`` or ``bool``) and ``info["_" + key]`` a bool array saying which sub-envs have it
+    (always all of them: every step of every sub-env carries every key). ``info["totals"]`` is a dict of
+    such arrays with its own ``_`` masks. ``info["action_mask"]`` is ``(num_envs, n_actions)`` int8 and
+    ``action_masks()`` the same as bool.
+
+    ## Randomness
+
+    One generator (``self.np_random``) serves all sub-envs. ``reset(seed=s)`` with ``num_envs=1`` consumes it
+    exactly as the single env's ``reset(seed=s)`` does, so the two produce identical episodes under the same
+    actions. Set ``draws`` to a :class:`lrm_gym.core.draws.PerRowDraws` to give each sub-env its own
+    generator (slow; for tests and replay).
+
+    ## Arguments
+
+    ```python
+    >>> import gymnasium as gym
+    >>> import lrm_gym
+    >>> envs = gym.make_vec("lrm_gym/EnergyRouting-v0", num_envs=8, vectorization_mode="vector_entry_point")
+    >>> obs, info = envs.reset(seed=0)
+    >>> obs["options"].shape[0], info["action_mask"].shape[0]
+    (8, 8)
+    >>> obs, reward, terminated, truncated, info = envs.step(envs.action_space.sample())
+
+    ```
+
+    ``num_envs`` >= 1; ``max_episode_steps`` optionally truncates a sub-env after that many steps of its
+    episode (on top of the ``horizon_slots`` clock); ``scenario``, ``overrides`` and ``render_mode`` are
+    those of the single env (``render()`` shows sub-env 0).
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {
+        "render_modes": ["ansi", "rgb_array"],
+        "render_fps": 4,
+        "autoreset_mode": AutoresetMode.NEXT_STEP,
+    }
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        max_episode_steps: int | None = None,
+        scenario: str | Path | ScenarioConfig = "critical",
+        overrides: Mapping[str, Any] | None = None,
+        render_mode: str | None = None,
+    ) -> None:
+        if isinstance(num_envs, bool) or not isinstance(num_envs, int | np.integer) or num_envs < 1:
+            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        if max_episode_steps is not None and (
+            isinstance(max_episode_steps, bool)
+            or not isinstance(max_episode_steps, int | np.integer)
+            or max_episode_steps < 1
+        ):
+            raise ValueError(f"max_episode_steps must be None or an integer >= 1, got {max_episode_steps!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        self.num_envs = int(num_envs)
+        self.max_episode_steps = None if max_episode_steps is None else int(max_episode_steps)
+        self.render_mode = render_mode
+        self.params: Params = build_params(load_scenario(scenario, overrides))
+        self.n_actions = 1 + self.params.n_options
+        self.single_action_space = spaces.Discrete(self.n_actions)
+        self.action_space = BatchRoutingActions(self.n_actions, self.num_envs, mask_source=self.action_masks)
+        self.single_observation_space = observation_space(self.params)
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.draws: Draws | None = None
+        self._state = State.allocate(self.params, self.num_envs)
+        self._rows = np.arange(self.num_envs)
+        self._elapsed = np.zeros(self.num_envs, np.int64)
+        self._autoreset = np.zeros(self.num_envs, bool)
+        self._needs_reset = True
+        self._history: deque[SlotRecord] = deque(maxlen=256)
+        self._last_obs: dict[str, np.ndarray] | None = None
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Reset every sub-env. ``seed`` is one integer (or ``None``) for the shared generator."""
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
+            raise ValueError(f"seed must be one integer or None for the shared generator, got {seed!r}")
+        if options:
+            raise ValueError(f"reset options are not supported, got keys {sorted(options)}")
+        super().reset(seed=seed)
+        dynamics.begin_step(self._state, self._rows)
+        dynamics.reset_rows(self.params, self._state, self._rows, self._draws())
+        self._elapsed[:] = 0
+        self._autoreset[:] = False
+        self._needs_reset = False
+        self._history.clear()
+        return self._observe(), self._info()
+
+    def step(self, actions: Any) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """Step every sub-env; sub-envs truncated on the previous step are reset instead (NEXT_STEP)."""
+        if self._needs_reset:
+            raise RuntimeError("call reset() before step()")
+        actions = self._check_actions(actions)
+        state, params = self._state, self.params
+        dynamics.begin_step(state, self._rows)
+        rewards = np.zeros(self.num_envs)
+        if self._autoreset.any():
+            resetting = np.flatnonzero(self._autoreset)
+            stepping = np.flatnonzero(~self._autoreset)
+            dynamics.decide(params, state, stepping, actions[stepping])
+            dynamics.advance(params, state, stepping, self._draws())
+            rewards[stepping] = dynamics.end_step(state, stepping)
+            dynamics.reset_rows(params, state, resetting, self._draws())
+            self._elapsed[resetting] = 0
+        else:
+            stepping = self._rows
+            dynamics.decide(params, state, stepping, actions)
+            dynamics.advance(params, state, stepping, self._draws())
+            rewards = dynamics.end_step(state, stepping)
+        self._elapsed[stepping] += 1
+        truncated = state.truncated.copy()
+        if self.max_episode_steps is not None:
+            truncated |= self._elapsed >= self.max_episode_steps
+        truncated[self._autoreset] = False
+        self._autoreset = truncated.copy()
+        obs, info = self._observe(), self._info()
+        if self.render_mode is not None and info["slots_closed"][0]:
+            self._history.append(
+                SlotRecord(
+                    *(float(info[k][0]) for k in ("baseline_j", "demand_j", "auxiliary_j", "waste_j", "storage_j"))
+                )
+            )
+        return obs, rewards, np.zeros(self.num_envs, bool), truncated, info
+
+    def action_masks(self) -> np.ndarray:
+        """Valid actions ``(num_envs, n_actions)`` bool for each sub-env's current task (MaskablePPO style)."""
+        return self._state.mask.copy()
+
+    def render(self) -> str | np.ndarray | None:
+        """Sub-env 0 as the single env renders it."""
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode='ansi' or 'rgb_array'")
+            return None
+        if self._last_obs is None:
+            raise RuntimeError("call reset() before render()")
+        if self.render_mode == "ansi":
+            obs = {key: value[0] for key, value in self._last_obs.items()}
+            return text_dashboard(self.params, step_info(self._state, 0, self._state.mask[0]), obs)
+        return energy_panel(self._history, self.params)
+
+    def _draws(self) -> Draws | np.random.Generator:
+        return self.np_random if self.draws is None else self.draws
+
+    def _check_actions(self, actions: Any) -> np.ndarray:
+        array = np.asarray(actions)
+        if array.shape != (self.num_envs,) or array.dtype.kind not in "iu":
+            raise InvalidActionError(
+                f"actions must be an integer array of shape ({self.num_envs},), "
+                f"got dtype {array.dtype} and shape {array.shape}"
+            )
+        if array.min() < 0 or array.max() >= self.n_actions:
+            raise InvalidActionError(f"actions must lie in [0, {self.n_actions}), got {array.tolist()}")
+        # Sub-envs waiting for their autoreset ignore their action, so any in-range action is accepted.
+        return array.astype(np.int64, copy=False)
+
+    def _observe(self) -> dict[str, np.ndarray]:
+        obs = observe(self.params, self._state, self._rows, self._state.mask)
+        if self.render_mode is not None:
+            self._last_obs = obs
+        return obs
+
+    def _info(self) -> dict[str, Any]:
+        """Batched info with the single env's keys, types and meanings (see :func:`step_info`)."""
+        state, n = self._state, self.num_envs
+        info: dict[str, Any] = {"slot": state.slot.copy()}
+        _add_counters(info, state.step)
+        info["storage_j"] = state.storage_j.copy()
+        info["task_option"] = state.task_option.copy()
+        info["task_energy_j"] = state.task_energy_j.copy()
+        info["task_tokens"] = state.task_tokens.astype(np.int64)
+        info["task_correct"] = state.task_correct.copy()
+        info["action_mask"] = state.mask.astype(np.int8)
+        totals: dict[str, Any] = {}
+        _add_counters(totals, state.totals)
+        # As in step_info: at a slot boundary the queue is compacted; mid-slot it is undecided plus deferred.
+        totals["tasks_queued"] = np.where(
+            state.truncated, state.q_len, state.n_present - state.head + state.slot_deferred
+        ).astype(np.int64)
+        _add_masks(totals, n)
+        info["totals"] = totals
+        _add_masks(info, n)
+        return info
+
+
+def _add_counters(info: dict[str, Any], counters: np.ndarray) -> None:
+    """Counter columns as fresh contiguous arrays, integer counters as ``int64`` (the single env's ints)."""
+    floats = counters.T[_FLOAT_INDEX]  # fancy indexing copies
+    ints = counters.T[_INT_INDEX].astype(np.int64)
+    by_key = dict(zip(_FLOAT_KEYS, floats, strict=True)) | dict(zip(_INT_KEYS, ints, strict=True))
+    info.update((key, by_key[key]) for key in COUNTERS)
+
+
+def _add_masks(info: dict[str, Any], n: int) -> None:
+    keys = [key for key in info if not key.startswith("_")]
+    present = np.ones((len(keys), n), bool)
+    info.update((f"_{key}", row) for key, row in zip(keys, present, strict=True))
