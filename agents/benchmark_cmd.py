@@ -26,13 +26,14 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"unknown backend {args.backend!r}; choose one of {sorted(EXECUTORS)}")
     if args.workers < 1:
         raise ValueError(f"--workers must be at least 1, got {args.workers}")
+    executor = make_executor(args.backend, args.workers, **_executor_options(args))  # a bad --address fails here
     if args.readme is not None and not Path(args.readme).is_file():
         raise ValueError(f"--readme {args.readme} does not exist")
     out = Path(args.out)
     runs = plan(suite, out)
     validate(runs)  # every bad policy, parameter, algorithm or hyperparameter fails here, before training
     print(f"Suite {suite.name}: {len(runs)} runs on {args.workers} worker(s), backend {args.backend}", flush=True)
-    outcomes = make_executor(args.backend, args.workers).map(execute_run, runs)
+    outcomes = executor.map(execute_run, runs)
     results = tuple(o for o in outcomes if isinstance(o, RunResult))
     errors = tuple(o for o in outcomes if isinstance(o, RunError))
     rows = tuple(aggregate(results)) if results else ()
@@ -62,6 +63,15 @@ def run(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def _executor_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Backend options: the Ray cluster to join (``--address``, else ``RAY_ADDRESS`` as Ray itself reads it)."""
+    if args.backend != "ray":
+        if args.address is not None:
+            raise ValueError(f"--address joins a Ray cluster: use it with --backend ray, not {args.backend!r}")
+        return {}
+    return {"address": args.address or os.environ.get("RAY_ADDRESS") or None}
+
+
 def _relative_images(text: str, out: Path, readme: Path) -> str:
     """The README block: the table plus the figures, linked relative to the README."""
     rel = os.path.relpath(out, readme.parent)
@@ -83,4 +93,10 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--backend", default="local", help=f"executor, one of {sorted(EXECUTORS)}")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="parallel runs")
     parser.add_argument("--readme", default=None, help="also replace the suite's block in this README")
+    parser.add_argument(
+        "--address",
+        default=None,
+        help="--backend ray: the Ray cluster to join (host:port, ray://host:port or auto; default RAY_ADDRESS, "
+        "else a local Ray runtime with --workers CPUs)",
+    )
     parser.set_defaults(func=run)

@@ -100,16 +100,28 @@ class LocalExecutor:
         return [r for r in results if r is not None]
 
 
-EXECUTORS: dict[str, Callable[[int], Executor]] = {"local": LocalExecutor}
-"""Executor name -> factory taking the number of workers."""
+EXECUTORS: dict[str, Callable[..., Executor]] = {"local": LocalExecutor}
+"""Executor name -> factory taking the number of workers (and backend options such as Ray's ``address``)."""
 
 
-def register_executor(name: str, factory: Callable[[int], Executor]) -> None:
+def register_executor(name: str, factory: Callable[..., Executor]) -> None:
     """Make ``factory`` selectable with ``lrm-gym benchmark --backend name``."""
     EXECUTORS[name] = factory
 
 
-def make_executor(name: str, workers: int) -> Executor:
+def make_executor(name: str, workers: int, **options: Any) -> Executor:
+    """The executor ``name`` for ``workers`` parallel runs; ``options`` go to its factory (e.g. Ray's ``address``)."""
     if name not in EXECUTORS:
         raise ValueError(f"unknown executor backend {name!r}; choose one of {sorted(EXECUTORS)}")
-    return EXECUTORS[name](workers)
+    return EXECUTORS[name](workers, **options)
+
+
+# --- Ray backend (agents/ray_executor.py) -------------------------------------------------------------------
+def _ray_executor(workers: int, **options: Any) -> Executor:
+    # Imported when chosen, so the default backend and the quick start never need the `ray` extra.
+    from agents.ray_executor import RayExecutor
+
+    return RayExecutor(workers, **options)
+
+
+register_executor("ray", _ray_executor)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from agents.executors import RunError, limit_threads
-from agents.ray_runtime import DEFAULT_CONNECT_TIMEOUT_S, ray_runtime, require_ray
+from agents.ray_runtime import DEFAULT_CONNECT_TIMEOUT_S, check_reachable, ray_runtime, require_ray
 
 S = TypeVar("S")
 R = TypeVar("R")
@@ -46,7 +46,8 @@ class RayExecutor:
         progress: show a tqdm bar over finished runs.
 
     Raises:
-        agents.ray_runtime.RayUnavailableError: Ray is not installed (the ``ray`` extra).
+        agents.ray_runtime.RayUnavailableError: Ray is not installed (the ``ray`` extra), or nothing answers
+            at ``address`` within ``connect_timeout_s``.
         ValueError: ``workers`` below 1 or a malformed ``address``.
     """
 
@@ -62,6 +63,8 @@ class RayExecutor:
             raise ValueError(f"--workers must be at least 1, got {workers}")
         if connect_timeout_s <= 0:
             raise ValueError(f"connect timeout must be positive, got {connect_timeout_s}")
+        if address is not None:
+            check_reachable(address, connect_timeout_s)  # fail before any run is planned, not after
         self.workers = workers
         self.address = address
         self.connect_timeout_s = connect_timeout_s

@@ -19,8 +19,12 @@ LOCAL_OBJECT_STORE_BYTES = 256 * 1024**2
 """Object store of a local runtime: results here are small tables, and Ray's default (30% of RAM) is not."""
 
 
-class RayUnavailableError(RuntimeError):
-    """Ray is not installed, or the requested cluster cannot be reached."""
+class RayUnavailableError(ValueError):
+    """Ray is not installed, or the requested cluster cannot be reached.
+
+    A ``ValueError``: both come from the user's choice (``--backend``, ``--address``), so the ``lrm-gym``
+    command reports them as bad input, with the message, and no traceback.
+    """
 
 
 def require_ray() -> ModuleType:

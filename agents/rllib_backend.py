@@ -29,7 +29,7 @@ import json
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -329,7 +329,13 @@ def train(config: RLlibTrainConfig) -> TrainResult:
 
 def train_spec(spec: Any, address: str | None = None, num_cpus: int | None = None) -> Path:
     """``lrm-gym train --backend rllib``: train an :class:`agents.learned.TrainSpec`, return its run folder."""
-    result = train(RLlibTrainConfig.from_train_spec(spec, address=address, num_cpus=num_cpus))
+    config = RLlibTrainConfig.from_train_spec(spec, address=address, num_cpus=num_cpus)
+    run = resolve(config)  # bad input fails here, before Ray starts
+    where = f"the Ray cluster at {address}" if address else "a local Ray runtime"
+    print(f"Training {config.algo} (RLlib) on {config.env_id} for {run.n_timesteps} steps on {where}")
+    print(f"Log path: {run.run_dir}")
+    result = train(replace(config, run_dir=str(run.run_dir)))
+    print(f"Final evaluation: mean return {np.mean([e.episode_return for e in result.evaluation]):.3f}")
     return result.run_dir
 
 

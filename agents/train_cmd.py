@@ -8,6 +8,7 @@ Flags follow rl-zoo3's ``train.py`` (``--algo --env --seed -n --eval-freq --eval
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,18 @@ TRAIN_BACKENDS: dict[str, TrainBackend] = {"sb3": _train_sb3}
 def register_backend(name: str, backend: TrainBackend) -> None:
     """Make ``backend`` selectable with ``lrm-gym train --backend name``."""
     TRAIN_BACKENDS[name] = backend
+
+
+# --- RLlib backend (agents/rllib_backend.py) ------------------------------------------------------------------
+def _train_rllib(spec: TrainSpec) -> Path:
+    # Imported when chosen, so the default backend and the quick start never need the `ray` extra.
+    from agents.rllib_backend import train_spec
+
+    # RAY_ADDRESS (set by `ray job submit`) joins that cluster, as Ray's own tools do; else a local runtime.
+    return train_spec(spec, address=os.environ.get("RAY_ADDRESS") or None)
+
+
+register_backend("rllib", _train_rllib)
 
 
 def parse_key_values(items: list[str] | None, flag: str) -> dict[str, Any]:
