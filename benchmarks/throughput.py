@@ -1,0 +1,170 @@
+"""Throughput of lrm_gym's single and vector envs against Gymnasium's CartPole-v1, measured in one process.
+
+Read top to bottom (cleanrl style). Every number printed is measured in this run: steps per second for
+
+- CartPole-v1 through ``gym.make`` (random actions) and its native vector env at 1024 envs;
+- the lrm_gym single env through ``gym.make`` (random *valid* actions: ``action_space.sample()`` reads the
+  current mask, so the agent-side cost of masking is included, as CartPole's sampling is);
+- the lrm_gym native vector env at 1, 64, 1024 and 4096 envs (random valid actions per sub-env);
+
+the time of one ``reset`` and the memory of the simulator state per sub-env. Ratios are against CartPole
+measured a few seconds earlier in the same process, so they survive a busy machine better than absolute
+numbers do. Each rate is the best of ``--repeats`` timed windows (the least disturbed by other processes).
+
+Usage::
+
+    python benchmarks/throughput.py                  # default scenario, ~1 minute
+    python benchmarks/throughput.py --env-id lrm_gym/EnergyRouting-SolarBattery-v0 --seconds 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+
+import gymnasium as gym
+import numpy as np
+
+import lrm_gym
+from lrm_gym.envs.vector import EnergyRoutingVectorEnv
+
+
+@dataclass
+class Args:
+    env_id: str = "lrm_gym/EnergyRouting-v0"
+    """the lrm_gym env id to measure"""
+    seconds: float = 2.0
+    """length of one timed window"""
+    repeats: int = 3
+    """timed windows per measurement; the best is reported"""
+    sizes: tuple[int, ...] = (1, 64, 1024, 4096)
+    """numbers of sub-envs for the vector env"""
+    cartpole_vector_size: int = 1024
+    """number of sub-envs for CartPole's vector env"""
+    seed: int = 0
+
+
+def parse_args() -> Args:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    for f in fields(Args):
+        default = getattr(Args, f.name)
+        flag = "--" + f.name.replace("_", "-")
+        if isinstance(default, tuple):
+            parser.add_argument(flag, type=int, nargs="+", default=list(default), help=f.metadata.get("help"))
+        else:
+            parser.add_argument(flag, type=type(default), default=default)
+    values = vars(parser.parse_args())
+    values["sizes"] = tuple(values["sizes"])
+    return Args(**values)
+
+
+def best_rate(step_batch: Callable[[], int], seconds: float, repeats: int) -> float:
+    """Best of ``repeats`` windows of env-steps per second; ``step_batch`` runs some steps and returns how many."""
+    step_batch()  # warm-up (first-call checks, caches)
+    best = 0.0
+    for _ in range(repeats):
+        steps, start = 0, time.perf_counter()
+        while (elapsed := time.perf_counter() - start) < seconds:
+            steps += step_batch()
+        best = max(best, steps / elapsed)
+    return best
+
+
+def single_env_rate(env_id: str, args: Args) -> float:
+    env = gym.make(env_id)
+    env.reset(seed=args.seed)
+    env.action_space.seed(args.seed)
+
+    def batch() -> int:
+        for _ in range(1000):
+            _, _, terminated, truncated, _ = env.step(env.action_space.sample())
+            if terminated or truncated:
+                env.reset()
+        return 1000
+
+    return best_rate(batch, args.seconds, args.repeats)
+
+
+def vector_env_rate(env_id: str, num_envs: int, args: Args) -> float:
+    envs = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point")
+    envs.reset(seed=args.seed)
+    envs.action_space.seed(args.seed)
+    per_batch = max(1, 20_000 // num_envs)
+
+    def batch() -> int:
+        for _ in range(per_batch):
+            envs.step(envs.action_space.sample())
+        return per_batch * num_envs
+
+    return best_rate(batch, args.seconds, args.repeats)
+
+
+def reset_seconds(make: Callable[[], gym.Env | gym.vector.VectorEnv], repeats: int = 5) -> float:
+    env = make()
+    env.reset(seed=0)
+    times = []
+    for seed in range(1, repeats + 1):
+        start = time.perf_counter()
+        env.reset(seed=seed)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def state_bytes_per_env(env_id: str, num_envs: int = 64) -> float:
+    envs = EnergyRoutingVectorEnv(num_envs, scenario=gym.spec(env_id).kwargs["scenario"])
+    state = envs._state
+    return sum(getattr(state, f.name).nbytes for f in fields(state)) / num_envs
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"{cpu}, {os.cpu_count()} logical CPUs, load average {load:.1f}; Python {platform.python_version()}, "
+        f"numpy {np.__version__}, gymnasium {gym.__version__}, lrm_gym {lrm_gym.__version__}"
+    )
+
+
+def main() -> None:
+    args = parse_args()
+    print(f"machine: {machine()}")
+    print(f"env: {args.env_id}; best of {args.repeats} windows of {args.seconds:.1f} s each\n")
+
+    cartpole = single_env_rate("CartPole-v1", args)
+    cartpole_vec = vector_env_rate("CartPole-v1", args.cartpole_vector_size, args)
+    single = single_env_rate(args.env_id, args)
+    vector = {n: vector_env_rate(args.env_id, n, args) for n in args.sizes}
+
+    rows = [
+        ("CartPole-v1, gym.make", cartpole, "1.00x CartPole"),
+        (f"CartPole-v1, vector x{args.cartpole_vector_size}", cartpole_vec, "1.00x CartPole vector"),
+        ("lrm_gym single, gym.make", single, f"{single / cartpole:.2f}x CartPole"),
+    ]
+    for n, rate in vector.items():
+        ratio = f"{rate / cartpole_vec:.2f}x CartPole vector, {rate / single:.0f}x lrm_gym single"
+        rows.append((f"lrm_gym vector x{n}", rate, ratio))
+    print(f"{'env':<34}{'env-steps/s':>14}  ratio")
+    for name, rate, ratio in rows:
+        print(f"{name:<34}{rate:>14,.0f}  {ratio}")
+
+    print("\nreset time (best of 5):")
+    scenario = gym.spec(args.env_id).kwargs["scenario"]
+    print(f"  single env: {reset_seconds(lambda: gym.make(args.env_id)) * 1e3:.2f} ms")
+    for n in args.sizes:
+        seconds = reset_seconds(lambda n=n: EnergyRoutingVectorEnv(n, scenario=scenario))
+        print(f"  vector x{n}: {seconds * 1e3:.2f} ms ({seconds / n * 1e6:.1f} us per sub-env)")
+    per_env = state_bytes_per_env(args.env_id)
+    print(f"\nsimulator state per sub-env: {per_env / 1024:.1f} KiB (x4096 = {per_env * 4096 / 2**20:.0f} MiB)")
+
+
+if __name__ == "__main__":
+    main()
