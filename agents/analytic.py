@@ -29,7 +29,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -41,6 +41,9 @@ from lrm_gym.scenarios.loader import load_scenario
 
 class AnalyticPolicy(ABC):
     """Base class: observation parsing, masks, batching and the SB3 ``predict`` signature."""
+
+    summary: ClassVar[str] = ""
+    """One line for ``lrm-gym list``."""
 
     def __init__(self, params: Params) -> None:
         self.params = params
@@ -192,6 +195,8 @@ class FixedOption(StaticPolicy):
     model, longest budget), or an option name ``"model/budget"`` or index. The baseline of every comparison.
     """
 
+    summary: ClassVar[str] = "every task on one option (cheapest, largest, or named)"
+
     def __init__(self, params: Params, option: str | int = "cheapest") -> None:
         super().__init__(params)
         if option == "cheapest":
@@ -218,6 +223,8 @@ class AccuracyTarget(StaticPolicy):
         ValueError: for a target outside ``[0, 1]`` or one no option reaches on any task type.
     """
 
+    summary: ClassVar[str] = "cheapest option whose expected accuracy meets a target (inference-compute rule)"
+
     def __init__(self, params: Params, target: float = 0.7) -> None:
         super().__init__(params)
         self.target = _check_target(target)
@@ -236,6 +243,8 @@ class TrainingComputeDispatch(StaticPolicy):
     size through the Chinchilla loss (``lrm_gym.core.capability``), so this dispatches along model scale.
     """
 
+    summary: ClassVar[str] = "fixed budget, smallest model meeting a target (training-compute scaling)"
+
     def __init__(self, params: Params, budget: str | int | None = None, target: float = 0.7) -> None:
         super().__init__(params)
         self.budget = params.n_budgets // 2 if budget is None else _resolve(params.budget_names, budget, "budget")
@@ -251,6 +260,8 @@ class InferenceComputeDispatch(StaticPolicy):
     budget whose expected accuracy meets ``target``, else the longest. Dispatches along reasoning length, the
     DS3 law's axis (``P(correct) = gamma^m P(Bin(K, r) >= m)`` grows with the cap ``K``).
     """
+
+    summary: ClassVar[str] = "fixed model, shortest budget meeting a target (inference-compute scaling)"
 
     def __init__(self, params: Params, model: str | int | None = None, target: float = 0.7) -> None:
         super().__init__(params)
@@ -284,6 +295,8 @@ class CriticalMix(StaticPolicy):
     Raises:
         ValueError: when ``b`` is below the cheap rule's demand or above the rich rule's.
     """
+
+    summary: ClassVar[str] = "static random mix of a cheap and a rich rule whose mean demand equals the supply"
 
     def __init__(
         self,
@@ -320,6 +333,8 @@ class VarianceAwareLP(StaticPolicy):
     Raises:
         ValueError: naming the constraint (critical mean or accuracy floor) that cannot be met.
     """
+
+    summary: ClassVar[str] = "critical mix of least energy variance that meets an accuracy floor (an LP)"
 
     def __init__(
         self,
@@ -362,6 +377,8 @@ class SupplyTracking(AnalyticPolicy):
     This is the certainty-equivalent of the critical-point rule: match demand to supply slot by slot instead
     of on average, which removes the supply variance from the imbalance.
     """
+
+    summary: ClassVar[str] = "state feedback: richer options in surplus, cheaper ones or deferral in deficit"
 
     def __init__(self, params: Params, reserve: float = 0.5, rebalance_slots: float = 8.0, defer: bool = True) -> None:
         super().__init__(params)

@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from agents import benchmark_cmd, demo, train_cmd
+from agents import benchmark_cmd, demo, evaluate_cmd, experiments, list_cmd, train_cmd
 
-COMMANDS = [demo, train_cmd, benchmark_cmd]
+COMMANDS = [demo, list_cmd, evaluate_cmd, experiments, train_cmd, benchmark_cmd]
 """Modules with ``add_parser(subparsers)``; the parser they add sets ``func(args) -> int``."""
 
 

@@ -23,6 +23,7 @@ from lrm_gym.core.state import COUNTERS, C, State
 from lrm_gym.scenarios.loader import load_scenario
 
 SLOT_FIELDS = ("baseline_j", "demand_j", "auxiliary_j", "waste_j", "charge_j", "discharge_j", "tasks_arrived")
+"""Per-slot records; energies are those of the slot that closed, ``tasks_arrived`` those of the slot opened."""
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,11 @@ def simulate(
         closed = state.step[:, C["slots_closed"]]
         done = np.flatnonzero(closed > 0)
         last = state.slot[done] - 1
-        for name in SLOT_FIELDS:
+        for name in SLOT_FIELDS[:-1]:
             series[name][done, last] += state.step[done, C[name]]
+        # arrivals of a step belong to the slot it opened (the current one), not to the slot it closed
+        live = np.flatnonzero(~state.truncated)
+        series["tasks_arrived"][live, state.slot[live]] += state.step[live, C["tasks_arrived"]]
         return int(np.sum(closed[done] - 1))
 
     dynamics.begin_step(state, rows)
