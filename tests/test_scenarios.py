@@ -154,3 +154,22 @@ def test_degenerate_settings_are_valid_and_deterministic() -> None:
 
 def test_every_shipped_scenario_has_an_env_id() -> None:
     assert set(lrm_gym.SCENARIO_IDS) == set(scenario_names())
+
+
+@pytest.mark.parametrize("policy", ["supply-tracking", "accuracy-target"])
+def test_reward_terms_are_of_the_same_order(policy: str) -> None:
+    """At the critical point, quality and energy reward terms stay within 10x of each other (DESIGN 4)."""
+    from agents.analytic import make_policy
+
+    env = gym.make("lrm_gym/EnergyRouting-Critical-v0", overrides={"horizon_slots": 60})
+    agent = make_policy(policy, env)
+    obs, info = env.reset(seed=0)
+    truncated = False
+    while not truncated:
+        action, _ = agent.predict(obs, action_masks=info["action_mask"].astype(bool))
+        obs, _, _, truncated, info = env.step(int(action))
+    totals = info["totals"]
+    quality = totals["reward_quality"]
+    energy = -(totals["reward_auxiliary"] + totals["reward_waste"])
+    assert quality > 0 and energy > 0
+    assert 0.1 < energy / quality < 10.0, (quality, energy)
