@@ -85,13 +85,15 @@ class RLlibTrainConfig:
         log_folder: runs go to ``<log_folder>/<algo>/<env>_<n>/``.
         conf_file: optional rl-zoo3-style YAML (entries keyed by env id or ``default``) with
             ``n_timesteps``, ``env_kwargs`` and keys of :data:`PPO_DEFAULTS`.
-        hyperparams: overrides of :data:`PPO_DEFAULTS` and the file (``n_timesteps`` allowed too).
+        hyperparams: overrides of :data:`PPO_DEFAULTS` and the file (``n_timesteps`` and ``num_env_runners``
+            allowed too).
         env_kwargs: ``{"overrides": {...}}`` for the training and evaluation envs.
         trained_agent: an RLlib algorithm checkpoint (or a run folder) to continue training from.
         save_freq: checkpoint every this many env steps (``<= 0``: only the final ``model/``).
         progress: print one line per iteration.
         run_dir: write to exactly this folder instead of the next numbered one.
-        num_env_runners: RLlib sampling actors; 0 samples in the driver (right for one small machine).
+        num_env_runners: RLlib sampling actors, one CPU each; 0 samples in the driver (right for one small
+            machine; on a cluster, ``-params num_env_runners:N`` spreads sampling over its nodes).
         address: Ray cluster to join; ``None`` starts a local runtime.
         num_cpus: CPUs of a local runtime (capped at the machine's cores).
     """
@@ -148,6 +150,7 @@ class ResolvedRun:
     iterations: int
     eval_every: int  # iterations; 0 = final evaluation only
     save_every: int  # iterations; 0 = final model only
+    num_env_runners: int
     run_dir: Path
 
     @property
@@ -192,12 +195,13 @@ def resolve(config: RLlibTrainConfig) -> ResolvedRun:
         raise ValueError(f"--env: {config.env_id!r} is not a registered lrm_gym id; known: {ids}")
     if config.eval_episodes < 1:
         raise ValueError(f"--eval-episodes must be positive, got {config.eval_episodes}")
-    if config.num_env_runners < 0:
-        raise ValueError(f"num_env_runners must be >= 0, got {config.num_env_runners}")
     entry, source = _read_conf(config.conf_file, config.env_id)
     entry_env_kwargs = entry.pop("env_kwargs", None) or {}
     merged = {**entry, **config.hyperparams}
     n_timesteps = merged.pop("n_timesteps", DEFAULT_N_TIMESTEPS)
+    num_env_runners = merged.pop("num_env_runners", config.num_env_runners)
+    if not isinstance(num_env_runners, int) or num_env_runners < 0:
+        raise ValueError(f"num_env_runners must be an integer >= 0, got {num_env_runners!r}")
     if config.n_timesteps is not None:
         n_timesteps = config.n_timesteps
     if not isinstance(n_timesteps, (int, float)) or int(n_timesteps) != n_timesteps or n_timesteps < 1:
@@ -230,6 +234,7 @@ def resolve(config: RLlibTrainConfig) -> ResolvedRun:
         iterations=math.ceil(n_timesteps / batch),
         eval_every=_every(config.eval_freq, batch),
         save_every=_every(config.save_freq, batch),
+        num_env_runners=num_env_runners,
         run_dir=run_dir,
     )
 
@@ -263,7 +268,7 @@ def build_algo_config(run: ResolvedRun) -> Any:
     return (
         PPOConfig()
         .environment(register_rllib_env(), env_config={"env_id": run.config.env_id, "overrides": run.overrides})
-        .env_runners(num_env_runners=run.config.num_env_runners)
+        .env_runners(num_env_runners=run.num_env_runners)
         .training(**training)
         .rl_module(rl_module_spec=RLModuleSpec(module_class=MaskedPPOTorchRLModule, model_config=model))
         .debugging(seed=run.config.seed)
@@ -369,6 +374,7 @@ def _write_config(run: ResolvedRun) -> None:
         "env_id": run.config.env_id,
         "n_timesteps": run.n_timesteps,
         "iterations": run.iterations,
+        "num_env_runners": run.num_env_runners,
         "env_kwargs": {"overrides": run.overrides},
         "hyperparams": run.hyperparams,
         "eval_seeds": [run.eval_seeds.start, run.eval_seeds.stop - 1],

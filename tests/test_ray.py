@@ -134,6 +134,8 @@ def test_rllib_config_bad_input() -> None:
         resolve(RLlibTrainConfig(env_id=ENV_ID, env_kwargs={"scenario": "solar"}))
     with pytest.raises(ValueError, match="horizon_slots"):
         resolve(RLlibTrainConfig(env_id=ENV_ID, env_kwargs={"overrides": {"horizon_slots": -1}}))
+    with pytest.raises(ValueError, match="num_env_runners must be an integer >= 0"):
+        resolve(RLlibTrainConfig(env_id=ENV_ID, hyperparams={"num_env_runners": -1}))
     run = resolve(RLlibTrainConfig(env_id=ENV_ID, n_timesteps=100, eval_freq=70, hyperparams={"minibatch_size": 8}))
     assert (run.iterations, run.eval_every, run.save_every) == (1, 1, 0)  # 100 and 70 steps round up to 1 batch
 
