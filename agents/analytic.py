@@ -345,7 +345,10 @@ class VarianceAwareLP(StaticPolicy):
     ) -> None:
         super().__init__(params, seed)
         if accuracy_floor is None:
-            accuracy_floor = CriticalMix(params, supply_ratio=supply_ratio).moments().accuracy
+            try:
+                accuracy_floor = CriticalMix(params, supply_ratio=supply_ratio).moments().accuracy
+            except ValueError as err:
+                raise ValueError(f"VarianceAwareLP: no default accuracy floor; pass accuracy_floor ({err})") from None
         self.accuracy_floor = _check_target(accuracy_floor, "accuracy_floor")
         mean, std, accuracy, weights = theory.option_catalog(params)
         cls, _ = theory.catalog_types(params)
@@ -373,7 +376,9 @@ class SupplyTracking(AnalyticPolicy):
     ``committed`` includes the idle energy; ``release`` spends storage above the reserve level (or refills
     below it) over ``rebalance_slots`` slots. The task gets the most accurate feasible option whose expected
     energy fits the allowance; if even the cheapest does not fit, it is deferred when it has slack and the
-    forecast says the next slot has more supply than this one, else it gets the cheapest feasible option.
+    forecast says the next slot has more supply than this one and at least an average slot's demand (the
+    critical slot energy) and the next slot's arrivals cannot overflow the queue; else it gets the cheapest
+    feasible option.
     This is the certainty-equivalent of the critical-point rule: match demand to supply slot by slot instead
     of on average, which removes the supply variance from the imbalance.
     """
@@ -410,8 +415,14 @@ class SupplyTracking(AnalyticPolicy):
         choice = np.where(fits.any(axis=1), best_fit, cheapest)
         action = 1 + choice
         if self.defer and params.supply.forecast_horizon > 0:
-            richer_next = energy_obs[rows, self._forecast.start] > baseline
-            wait = ~fits.any(axis=1) & mask[:, 0] & richer_next
+            # wait only for a next slot forecast to beat this one and to cover an average slot's demand
+            next_supply = energy_obs[rows, self._forecast.start]
+            richer_next = (next_supply > baseline) & (next_supply >= params.slot_energy_unit_j)
+            # deferring into a queue that the next slot's arrivals (mean + 3 std at the busiest hour) would overflow
+            # drops tasks
+            busiest = params.arrival_rate * params.arrival_profile.max()
+            room = obs["queue"][:, 0] + busiest + 3.0 * math.sqrt(busiest) <= params.queue_capacity
+            wait = ~fits.any(axis=1) & mask[:, 0] & richer_next & room
             action = np.where(wait, 0, action)
         return np.where(feasible.any(axis=1), action, 0)
 
