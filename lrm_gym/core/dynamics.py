@@ -8,7 +8,8 @@ have slack, dropped when they have none.
 
 The functions update a :class:`State` in place for the rows they are given and draw randomness only from
 the generator (or :class:`~lrm_gym.core.draws.Draws`) they are passed; they hold no other state, so the
-single env (a batch of one) and the vector env run exactly the same code. ``rows`` must not repeat.
+single env (a batch of one) and the vector env run exactly the same code. ``rows`` must be increasing
+(hence unique).
 
 The action mask of the head task is computed once, when :func:`advance` reaches the decision, and cached in
 ``State.mask``; :func:`decide` and the observation read it from there.
@@ -21,7 +22,7 @@ import numpy as np
 from lrm_gym.core.draws import Draws, as_draws
 from lrm_gym.core.outcomes import sample_steps
 from lrm_gym.core.params import JOULES_PER_KWH, Params
-from lrm_gym.core.state import COUNTERS, NO_OPTION, C, State
+from lrm_gym.core.state import COUNTERS, NO_OPTION, C, State, flat_index, row_block
 from lrm_gym.core.storage import balance_slot
 from lrm_gym.core.supply import forecast, sample_supply_path
 
@@ -84,11 +85,12 @@ def action_mask(params: Params, state: State, rows: np.ndarray) -> np.ndarray:
 
 def _compute_mask(params: Params, state: State, rows: np.ndarray) -> np.ndarray:
     """Mask of the head task of live rows with a task to decide; cached in ``state.mask``."""
-    head = state.head[rows]
-    cls = state.q_class[rows, head]
+    at = flat_index(state.q_class, rows, state.head[rows])
+    cls = state.q_class.reshape(-1).take(at)
     mask = np.empty((rows.size, 1 + params.n_options), bool)
-    mask[:, 0] = state.q_slack[rows, head] > 0
-    np.less_equal(params.worst_tokens[cls], state.tokens_left[rows][:, params.option_model], out=mask[:, 1:])
+    np.greater(state.q_slack.reshape(-1).take(at), 0, out=mask[:, 0])
+    room = row_block(state.tokens_left, rows).take(params.option_model, axis=1)
+    np.less_equal(params.worst_tokens.take(cls, axis=0), room, out=mask[:, 1:])
     state.mask[rows] = mask
     return mask
 
@@ -101,7 +103,7 @@ def decide(params: Params, state: State, rows: np.ndarray, actions: np.ndarray) 
         raise InvalidActionError(f"expected {rows.size} integer action(s), got {actions!r}")
     if actions.min(initial=0) < 0 or actions.max(initial=0) >= n_actions:
         raise InvalidActionError(f"action {actions.tolist()} outside Discrete({n_actions})")
-    allowed = state.mask[rows, actions]
+    allowed = state.mask.reshape(-1).take(flat_index(state.mask, rows, actions))
     if not allowed.all():
         bad = int(np.flatnonzero(~allowed)[0])
         raise InvalidActionError(
@@ -110,42 +112,49 @@ def decide(params: Params, state: State, rows: np.ndarray, actions: np.ndarray) 
         )
     _clear_task(state, rows)
     live = ~state.truncated[rows]
-    defer_sel = live & (actions == 0)
-    if defer_sel.any():
-        defer = rows[defer_sel]
-        state.slot_deferred[defer] += 1
-        state.step[defer, C["tasks_deferred"]] += 1
-        state.head[defer] += 1
     go = live & (actions > 0)
-    if go.all():
+    if not go.all():
+        defer = rows[live & (actions == 0)]
+        if defer.size:
+            state.slot_deferred[defer] += 1
+            state.step[defer, C["tasks_deferred"]] += 1
+            state.head[defer] += 1
+        rows, actions = rows[go], actions[go]
+    if rows.size:
         dispatch(params, state, rows, actions - 1)
-    elif go.any():
-        dispatch(params, state, rows[go], actions[go] - 1)
 
 
 def dispatch(params: Params, state: State, rows: np.ndarray, options: np.ndarray) -> None:
     """Run the head task of each row on ``options``: outcome, energy, capacity, quality reward."""
     head = state.head[rows]
-    cls = state.q_class[rows, head]
-    m = state.q_difficulty[rows, head]
-    model = params.option_model[options]
-    cap = params.option_cap[options]
+    at = flat_index(state.q_class, rows, head)
+    cls = state.q_class.reshape(-1).take(at)
+    m = state.q_difficulty.reshape(-1).take(at)
+    model = params.option_model.take(options)
+    cap = params.option_cap.take(options)
     steps, correct = sample_steps(
-        params.step_cdf, params.gamma_pow, model, cap, m, state.q_u_skill[rows, head], state.q_u_steps[rows, head]
+        params.step_cdf,
+        params.gamma_pow,
+        model,
+        cap,
+        m,
+        state.q_u_skill.reshape(-1).take(at),
+        state.q_u_steps.reshape(-1).take(at),
     )
-    tokens = params.class_prompt_tokens[cls] + params.model_tokens_per_step[model] * steps
-    energy = tokens * params.model_joules_per_token[model]
-    state.tokens_left[rows, model] -= tokens
+    tokens = params.class_prompt_tokens.take(cls) + params.model_tokens_per_step.take(model) * steps
+    energy = tokens * params.model_joules_per_token.take(model)
+    state.tokens_left.reshape(-1)[flat_index(state.tokens_left, rows, model)] -= tokens
     state.slot_task_j[rows] += energy
-    state.q_done[rows, head] = True
-    state.head[rows] += 1
-    value = params.class_value[cls]
+    state.q_done.reshape(-1)[at] = True
+    state.head[rows] = head + 1
+    value = params.class_value.take(cls)
     quality = value * (params.accuracy[cls, m, options] if params.reward_expected_quality else correct)
-    step = state.step
-    step[rows, C["tasks_dispatched"]] += 1
-    step[rows, C["tasks_correct"]] += correct
-    step[rows, C["wait_slots"]] += state.q_age[rows, head]
-    step[rows, C["reward_quality"]] += quality
+    step = state.step.reshape(-1)
+    at_step = rows * len(COUNTERS)
+    step[at_step + C["tasks_dispatched"]] += 1
+    step[at_step + C["tasks_correct"]] += correct
+    step[at_step + C["wait_slots"]] += state.q_age.reshape(-1).take(at)
+    step[at_step + C["reward_quality"]] += quality
     state.task_option[rows] = options
     state.task_energy_j[rows] = energy
     state.task_tokens[rows] = tokens
@@ -186,7 +195,8 @@ def advance(params: Params, state: State, rows: np.ndarray, rng: np.random.Gener
                 draws = as_draws(rng) if draws is None else draws
                 open_slot(params, state, closing, draws)
                 recheck.append(closing)
-        check = recheck[0] if len(recheck) == 1 else np.concatenate(recheck) if recheck else check[:0]
+        # rows stay increasing: row_block and the callers rely on it
+        check = recheck[0] if len(recheck) == 1 else np.sort(np.concatenate(recheck)) if recheck else check[:0]
 
 
 def _settle_without_decision(params: Params, state: State, rows: np.ndarray) -> None:
@@ -229,20 +239,29 @@ def close_slot(params: Params, state: State, rows: np.ndarray) -> None:
 
 
 def _age_and_compact(state: State, rows: np.ndarray) -> None:
-    """Deferred tasks lose a slot of slack and gain a slot of age; decided tasks leave the queue."""
-    q = state.q_class.shape[1]
-    position = np.arange(q)[None, :]
-    present = position < state.n_present[rows][:, None]
-    done = state.q_done[rows]
+    """Deferred tasks lose a slot of slack and gain a slot of age; decided tasks leave the queue.
+
+    Only the first ``max(n_present)`` queue positions can hold tasks at a slot close, so only those move.
+    """
+    present_n = state.n_present[rows]
+    width = int(present_n.max(initial=0))
+    if width == 0:
+        state.q_len[rows] = 0
+        return
+    position = np.arange(width)
+    at = flat_index(state.q_class, rows, position[None, :])
+    present = position[None, :] < present_n[:, None]
+    done = state.q_done.reshape(-1).take(at)
     kept = present & ~done
-    state.q_slack[rows] -= kept
-    state.q_age[rows] += kept
-    if done.any():
-        order = np.argsort(~kept, axis=1, kind="stable")
+    state.q_slack.reshape(-1)[at] -= kept
+    state.q_age.reshape(-1)[at] += kept
+    if (present & done).any():
+        # kept tasks move to the front in their order (stable sort on "not kept")
+        source = flat_index(state.q_class, rows, np.argsort(~kept, axis=1, kind="stable"))
         for name in QUEUE_FIELDS:
-            array = getattr(state, name)
-            array[rows] = np.take_along_axis(array[rows], order, axis=1)
-    state.q_done[rows] = False
+            flat = getattr(state, name).reshape(-1)
+            flat[at] = flat.take(source)
+    state.q_done.reshape(-1)[at] = False
     state.q_len[rows] = kept.sum(axis=1)
 
 
@@ -323,13 +342,21 @@ def _enqueue(params: Params, state: State, rows: np.ndarray, counts: np.ndarray,
 
 def begin_step(state: State, rows: np.ndarray) -> None:
     """Clear the per-step counters before a decision."""
-    state.step[rows] = 0.0
+    if rows.size == state.step.shape[0]:
+        state.step.fill(0.0)
+    else:
+        state.step[rows] = 0.0
 
 
 def end_step(state: State, rows: np.ndarray) -> np.ndarray:
     """Add the step's counters to the episode totals; return the step reward of each row."""
-    state.totals[rows] += state.step[rows]
-    return state.step[rows][:, _REWARD_INDEX].sum(axis=1)
+    step = row_block(state.step, rows)
+    if rows.size == state.step.shape[0]:
+        state.totals += step
+    else:
+        state.totals[rows] += step
+    return step[:, _REWARD_START:].sum(axis=1)
 
 
-_REWARD_INDEX = np.array([C[k] for k in COUNTERS if k.startswith("reward_")])
+_REWARD_START = COUNTERS.index("reward_quality")
+assert all(k.startswith("reward_") for k in COUNTERS[_REWARD_START:]), "reward counters must come last"

@@ -24,7 +24,7 @@ import numpy as np
 from gymnasium import spaces
 
 from lrm_gym.core.params import Params
-from lrm_gym.core.state import State
+from lrm_gym.core.state import State, flat_index, row_block
 
 PREVIEW_FEATURES = 3
 
@@ -76,32 +76,34 @@ def _box(low: np.ndarray, high: np.ndarray) -> spaces.Box:
 
 
 def observe(params: Params, state: State, rows: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
-    """Fresh observation arrays ``(len(rows), dim)`` for the head task of each row.
+    """Fresh observation arrays ``(len(rows), dim)`` for the head task of each row (``rows`` increasing).
 
     ``mask`` is the rows' action mask (``State.mask[rows]``). Per-(class, difficulty) features come from
     the float32 tables precomputed in :class:`Params`; queue arrays are gathered only where needed, never
     copied whole.
     """
     n = rows.size
-    head = np.minimum(state.head[rows], state.q_class.shape[1] - 1)
+    capacity = state.q_class.shape[1]
+    head = np.minimum(state.head[rows], capacity - 1)
     live = ~state.truncated[rows]
-    cls = state.q_class[rows, head]
-    table = state.q_table[rows, head]
+    at = flat_index(state.q_class, rows, head)
+    cls = state.q_class.reshape(-1).take(at)
 
-    task = params.obs_task_table[cls]  # fancy indexing: a fresh array
-    task[:, -4] = state.q_estimate[rows, head]
-    task[:, -2] = state.q_slack[rows, head]
-    task[:, -1] = state.q_age[rows, head]
+    task = params.obs_task_table.take(cls, axis=0)
+    task[:, -4] = state.q_estimate.reshape(-1).take(at)
+    task[:, -2] = state.q_slack.reshape(-1).take(at)
+    task[:, -1] = state.q_age.reshape(-1).take(at)
 
     o = params.n_options
     options = np.empty((n, 5 * o), np.float32)
-    options[:, : 3 * o] = params.obs_option_table[cls, table]
-    left = state.tokens_left[rows]
-    capacity = params.model_capacity_tokens
+    table = params.obs_option_table
+    options[:, : 3 * o] = table.reshape(-1, 3 * o).take(cls * table.shape[1] + state.q_table.reshape(-1).take(at), 0)
+    left = row_block(state.tokens_left, rows)
+    model_capacity = params.model_capacity_tokens
     # unlimited capacity (inf) counts as full
-    fraction = np.divide(left, capacity, out=np.ones_like(left), where=np.isfinite(capacity))
+    fraction = np.divide(left, model_capacity, out=np.ones_like(left), where=np.isfinite(model_capacity))
     np.clip(fraction, 0.0, 1.0, out=fraction)
-    options[:, 3 * o : 4 * o] = fraction[:, params.option_model]
+    options[:, 3 * o : 4 * o] = fraction.take(params.option_model, axis=1)
     options[:, 4 * o :] = mask[:, 1:]
 
     slot_unit = params.slot_energy_unit_j
@@ -113,8 +115,8 @@ def observe(params: Params, state: State, rows: np.ndarray, mask: np.ndarray) ->
     energy[:, 0] = state.baseline_j[rows] / slot_unit
     energy[:, 1] = (state.slot_task_j[rows] + params.idle_j) / slot_unit
     energy[:, 2] = state.storage_j[rows] / slot_unit
-    energy[:, 3 : 3 + h] = state.forecast_j[rows] / slot_unit
-    energy[:, 3 + h] = params.price_per_kwh[hour.astype(np.int64)]
+    energy[:, 3 : 3 + h] = row_block(state.forecast_j, rows) / slot_unit
+    energy[:, 3 + h] = params.price_per_kwh.take(hour.astype(np.int64))
     energy[:, 4 + h] = np.sin(angle)
     energy[:, 5 + h] = np.cos(angle)
 
@@ -126,12 +128,11 @@ def observe(params: Params, state: State, rows: np.ndarray, mask: np.ndarray) ->
     if preview_n:
         index = state.head[rows][:, None] + 1 + np.arange(preview_n)[None, :]
         exists = (index < state.q_len[rows][:, None]) & live[:, None]
-        index = np.minimum(index, state.q_class.shape[1] - 1)
-        at = (rows[:, None], index)
+        preview_at = flat_index(state.q_class, rows, np.minimum(index, capacity - 1))
         preview = queue[:, 2:].reshape(n, preview_n, PREVIEW_FEATURES)
-        preview[..., 0] = np.where(exists, state.q_class[at] + 1, 0)
-        preview[..., 1] = np.where(exists, state.q_estimate[at], 0)
-        preview[..., 2] = np.where(exists, state.q_slack[at], 0)
+        preview[..., 0] = np.where(exists, state.q_class.reshape(-1).take(preview_at) + 1, 0)
+        preview[..., 1] = np.where(exists, state.q_estimate.reshape(-1).take(preview_at), 0)
+        preview[..., 2] = np.where(exists, state.q_slack.reshape(-1).take(preview_at), 0)
     if not live.all():
         task[~live] = 0.0
         options[~live] = 0.0

@@ -118,3 +118,17 @@ class State:
         """Overwrite rows ``rows`` of this state with rows ``0..len(rows)-1`` of ``other``."""
         for f in fields(self):
             getattr(self, f.name)[rows] = getattr(other, f.name)
+
+
+def row_block(array: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``array[rows]`` for increasing, unique ``rows``, to be read at once (not kept across state updates).
+
+    When ``rows`` is every row this is ``array`` itself: a batch stepping all its envs copies nothing.
+    """
+    return array if rows.size == array.shape[0] else array.take(rows, axis=0)
+
+
+def flat_index(array: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Index into ``array.reshape(-1)`` of ``array[rows, columns]`` (``columns`` may add trailing axes)."""
+    width = array.shape[1]
+    return (rows * width).reshape(rows.shape + (1,) * (np.ndim(columns) - rows.ndim)) + columns
