@@ -62,6 +62,10 @@ class LearnedEntry:
     eval_episodes: int
     hyperparams: dict[str, Any]
     conf_file: str | None
+    backend: str = "sb3"  # training library: "sb3" or "rllib" (agents/rllib_backend.py)
+
+
+LEARNED_BACKENDS = ("sb3", "rllib")
 
 
 @dataclass(frozen=True)
@@ -140,8 +144,11 @@ def load_suite(suite: str | Path) -> Suite:
                     eval_episodes=int(item.get("eval_episodes", 3)),
                     hyperparams=dict(item.get("hyperparams") or {}),
                     conf_file=item.get("conf_file"),
+                    backend=str(item.get("backend", "sb3")),
                 )
             )
+            if learned[-1].backend not in LEARNED_BACKENDS:
+                raise ValueError(f"backend must be one of {list(LEARNED_BACKENDS)}")
         except (KeyError, TypeError, ValueError) as err:
             raise ValueError(f"suite {where}: learned entry {item}: {err!r}") from err
     labels = [e.label for e in analytic] + [e.label for e in learned]
@@ -204,6 +211,7 @@ class RunSpec:
     hyperparams: dict[str, Any] = field(default_factory=dict)
     conf_file: str | None = None
     run_dir: str | None = None  # learned: where the training run folder goes
+    backend: str = "sb3"  # learned: training library, "sb3" or "rllib"
 
     @property
     def name(self) -> str:
@@ -246,6 +254,7 @@ def plan(suite: Suite, out_dir: str | Path) -> list[RunSpec]:
                         hyperparams=entry.hyperparams,
                         conf_file=entry.conf_file,
                         run_dir=str(Path(out_dir) / "runs" / entry.label / scenario.name / f"seed_{seed}"),
+                        backend=entry.backend,
                     )
                 )
     for scenario in suite.scenarios:
@@ -304,11 +313,24 @@ def validate(runs: Sequence[RunSpec]) -> None:
             finally:
                 env.close()
         else:
-            key = ("l", spec.env_id, repr(spec.overrides), spec.algo, repr(spec.hyperparams), spec.conf_file)
+            key = (
+                "l",
+                spec.env_id,
+                repr(spec.overrides),
+                spec.algo,
+                repr(spec.hyperparams),
+                spec.conf_file,
+                spec.backend,
+            )
             if key in checked:
                 continue
             try:
-                prepare(train_spec(spec))
+                if spec.backend == "rllib":
+                    from agents.rllib_backend import RLlibTrainConfig, resolve
+
+                    resolve(RLlibTrainConfig.from_train_spec(train_spec(spec)))
+                else:
+                    prepare(train_spec(spec))
             except ValueError as err:
                 raise ValueError(f"{spec.name}: {err}") from err
         checked.add(key)
@@ -330,14 +352,22 @@ def execute_run(spec: RunSpec) -> RunResult:
         )
         return RunResult(spec, _rows(episodes), recorder.series, time.perf_counter() - start)
 
-    from agents.learned import last_model, policy_factory, prepare, run_prepared
+    if spec.backend == "rllib":  # RLlib PPO (agents/rllib_backend.py), selected like SB3's best_model
+        from agents.rllib_backend import RLlibTrainConfig, train
+        from agents.rllib_backend import policy_factory as rllib_policy_factory
 
-    prepared = prepare(train_spec(spec))
-    run_dir = run_prepared(prepared)
-    best = run_dir / "best_model.zip"
-    model = best if best.is_file() else last_model(run_dir)
+        trained = train(RLlibTrainConfig.from_train_spec(train_spec(spec)))
+        run_dir, model, factory = trained.run_dir, trained.best_dir, rllib_policy_factory(trained.best_dir)
+    else:
+        from agents.learned import last_model, policy_factory, prepare, run_prepared
+
+        prepared = prepare(train_spec(spec))
+        run_dir = run_prepared(prepared)
+        best = run_dir / "best_model.zip"
+        model = best if best.is_file() else last_model(run_dir)
+        factory = policy_factory(model, str(spec.algo), prepared.hyperparams.wrappers)
     episodes = evaluate(
-        policy_factory(model, str(spec.algo), prepared.hyperparams.wrappers),
+        factory,
         spec.env_id,
         spec.eval_seeds,
         spec.overrides,

@@ -9,6 +9,7 @@
 progress.csv        one row per RLlib training iteration (env steps, mean episode return, seconds)
 checkpoints/rl_model_<steps>_steps/   RLlib algorithm checkpoints every ``save_freq`` env steps
 model/              the final RLlib algorithm checkpoint (the counterpart of SB3's ``<env>.zip``)
+best_model/         the evaluated checkpoint with the best mean validation return (SB3's ``best_model.zip``)
 evaluations.npz     rl-zoo3 format: ``timesteps``, ``results`` and ``ep_lengths`` per evaluation point
 evaluation.json     the final evaluation, one :class:`agents.evaluation.EpisodeMetrics` per seed
 ```
@@ -27,6 +28,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -164,8 +166,9 @@ class TrainResult:
     """Where a run wrote its files, and its final evaluation."""
 
     run_dir: Path
-    model_dir: Path
-    evaluation: list[EpisodeMetrics]
+    model_dir: Path  # the final checkpoint
+    best_dir: Path  # the checkpoint with the best mean validation return (SB3's ``best_model``)
+    evaluation: list[EpisodeMetrics]  # of the final checkpoint
 
 
 def env_folder_name(env_id: str) -> str:
@@ -288,6 +291,7 @@ def train(config: RLlibTrainConfig) -> TrainResult:
     _write_config(run)
     eval_steps: list[int] = []
     eval_results: list[list[EpisodeMetrics]] = []
+    eval_checkpoints: list[Path] = []
 
     with ray_runtime(config.address, config.num_cpus):
         algo = build_algo_config(run).build_algo()
@@ -317,6 +321,7 @@ def train(config: RLlibTrainConfig) -> TrainResult:
                         if checkpoint is None:
                             checkpoint = _save(algo, run.run_dir / "checkpoints" / f"eval_{steps}_steps")
                         eval_steps.append(steps)
+                        eval_checkpoints.append(checkpoint)
                         eval_results.append(
                             evaluate(policy_factory(checkpoint), config.env_id, run.eval_seeds, run.overrides)
                         )
@@ -328,8 +333,13 @@ def train(config: RLlibTrainConfig) -> TrainResult:
     final = evaluate(policy_factory(model_dir), config.env_id, run.eval_seeds, run.overrides)
     eval_steps.append(final_steps)
     eval_results.append(final)
+    eval_checkpoints.append(model_dir)
     _write_evaluations(run.run_dir, eval_steps, eval_results)
-    return TrainResult(run_dir=run.run_dir, model_dir=model_dir, evaluation=final)
+    # As SB3's EvalCallback keeps best_model.zip: the checkpoint with the best mean validation return.
+    best = int(np.argmax([np.mean([e.episode_return for e in episodes]) for episodes in eval_results]))
+    best_dir = run.run_dir / "best_model"
+    shutil.copytree(eval_checkpoints[best], best_dir, dirs_exist_ok=True)
+    return TrainResult(run_dir=run.run_dir, model_dir=model_dir, best_dir=best_dir, evaluation=final)
 
 
 def train_spec(spec: Any, address: str | None = None, num_cpus: int | None = None) -> Path:

@@ -193,6 +193,50 @@ def test_benchmark_local_and_ray_backends_give_identical_tables(ray_local: Any, 
     assert tables[0] and tables[0] == tables[1]
 
 
+def test_benchmark_trains_and_evaluates_an_rllib_router_on_ray(ray_local: Any, tmp_path: Path) -> None:
+    from agents.benchmark import load_suite
+    from agents.cli import main
+    from agents.evaluation import evaluate
+    from agents.rllib_backend import policy_factory
+
+    suite = tmp_path / "rllib.yaml"
+    suite.write_text(
+        textwrap.dedent(
+            """
+            name: tiny-rllib
+            eval: {seeds: [1000000, 1000001]}
+            scenarios: [{name: critical, overrides: {horizon_slots: 3}}]
+            analytic: [fixed-option]
+            learned:
+              - label: rllib-ppo
+                algo: ppo
+                backend: rllib
+                n_timesteps: 128
+                seeds: [0]
+                eval_freq: 64
+                eval_episodes: 1
+                hyperparams: {train_batch_size_per_learner: 64, minibatch_size: 32, num_epochs: 1}
+            """
+        )
+    )
+    out = tmp_path / "out"
+    assert main(["benchmark", "--suite", str(suite), "--out", str(out), "--backend", "ray", "--workers", "2"]) == 0
+    run_dir = out / "runs" / "rllib-ppo" / "critical" / "seed_0"
+    assert np.load(run_dir / "evaluations.npz")["timesteps"].tolist() == [64, 128]
+    # The table's row for the RLlib router is the shared evaluation of its selected checkpoint.
+    expected = evaluate(
+        policy_factory(run_dir / "best_model"),
+        load_suite(suite).scenarios[0].env_id,
+        [1000000, 1000001],
+        {"horizon_slots": 3},
+    )
+    rows = [line.split(",") for line in (out / "episodes.csv").read_text().splitlines()]
+    header, body = rows[0], [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    learned = [row for row in body if row["policy"] == "rllib-ppo"]
+    assert "episode_return" in header and len(learned) == 2
+    assert [float(r["episode_return"]) for r in learned] == [e.episode_return for e in expected]
+
+
 def test_ray_worker_error_names_its_run_and_keeps_the_others(ray_local: Any, tmp_path: Path) -> None:
     from agents.benchmark import RunResult, execute_run, load_suite, plan
     from agents.executors import RunError, make_executor
