@@ -357,7 +357,8 @@ def execute_run(spec: RunSpec) -> RunResult:
         from agents.rllib_backend import policy_factory as rllib_policy_factory
 
         trained = train(RLlibTrainConfig.from_train_spec(train_spec(spec)))
-        run_dir, model, factory = trained.run_dir, trained.best_dir, rllib_policy_factory(trained.best_dir)
+        run_dir, model = trained.run_dir, trained.best_dir
+        factory: Any = rllib_policy_factory(trained.best_dir)
     else:
         from agents.learned import last_model, policy_factory, prepare, run_prepared
 

@@ -222,7 +222,8 @@ def resolve(config: RLlibTrainConfig) -> ResolvedRun:
         raise ValueError(f"--env-kwargs: the rllib backend takes only {sorted(_ENV_KWARGS)}, got {bad_kwargs}")
     overrides = dict(env_kwargs.get("overrides") or {})
     try:
-        gym.make(config.env_id, **({"overrides": overrides} if overrides else {})).close()
+        kwargs: dict[str, Any] = {"overrides": overrides} if overrides else {}
+        gym.make(config.env_id, **kwargs).close()
     except (TypeError, ValueError) as err:
         raise ValueError(f"cannot build {config.env_id} with overrides {overrides}: {err}") from err
     if config.trained_agent is not None:
@@ -464,7 +465,7 @@ class RLlibPolicy:
         """Load the module of an RLlib checkpoint (no Ray runtime is started)."""
         from ray.rllib.core.rl_module.rl_module import RLModule
 
-        module = RLModule.from_checkpoint(module_path(checkpoint).resolve().as_posix())
+        module: Any = RLModule.from_checkpoint(module_path(checkpoint).resolve().as_posix())  # a torch module
         module.eval()
         return cls(module, observation_space, seed=seed)
 
@@ -487,7 +488,8 @@ class RLlibPolicy:
 
         single = np.asarray(next(iter(observation.values()))).ndim == 1
         items = [observation] if single else _unbatch(observation)
-        flat = np.stack([gym.spaces.flatten(self.observation_space, item) for item in items]).astype(np.float32)
+        flat = np.stack([np.asarray(gym.spaces.flatten(self.observation_space, item)) for item in items])
+        flat = flat.astype(np.float32)
         if action_masks is None:
             mask = np.ones((len(items), self.n_actions), dtype=np.float32)
         else:

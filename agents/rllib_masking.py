@@ -86,7 +86,7 @@ def make_rllib_env(env_config: Mapping[str, Any]) -> RLlibMaskedObservation:
             f"env_config['env_id'] must be an lrm_gym id such as 'lrm_gym/EnergyRouting-v0', got {env_id!r}"
         )
     overrides = env_config.get("overrides")
-    kwargs = {"overrides": dict(overrides)} if overrides else {}
+    kwargs: dict[str, Any] = {"overrides": dict(overrides)} if overrides else {}
     return RLlibMaskedObservation(gym.make(env_id, **kwargs))
 
 

@@ -152,7 +152,8 @@ def test_masked_env_and_module_bad_input() -> None:
     assert env.observation_space.contains(obs)
     np.testing.assert_array_equal(obs["action_mask"], env.action_masks().astype(np.float32))
     with pytest.raises(ValueError, match="needs a Dict observation space"):
-        MaskedPPOTorchRLModule(observation_space=env.observation_space["observations"], action_space=env.action_space)
+        flat_space = env.observation_space["observations"]  # type: ignore[index]
+        MaskedPPOTorchRLModule(observation_space=flat_space, action_space=env.action_space)
     env.close()
 
 
