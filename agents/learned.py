@@ -38,9 +38,9 @@ MASKABLE: frozenset[str] = frozenset({"maskable-ppo"})
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 
 # rl-zoo3 keys that configure the experiment rather than the algorithm's constructor.
-_EXPERIMENT_KEYS = frozenset({"n_timesteps", "n_envs", "policy", "env_wrapper", "env_kwargs"})
+_EXPERIMENT_KEYS = frozenset({"n_timesteps", "n_envs", "policy", "env_wrapper", "env_kwargs", "normalize"})
 # rl-zoo3 keys we do not implement; refusing them beats silently ignoring them.
-_UNSUPPORTED_KEYS = frozenset({"normalize", "frame_stack", "callback", "vec_env_wrapper", "eval_env_kwargs"})
+_UNSUPPORTED_KEYS = frozenset({"frame_stack", "callback", "vec_env_wrapper", "eval_env_kwargs"})
 FALLBACK_WRAPPER = "lrm_gym.MaskedActionFallback"
 
 
@@ -67,6 +67,10 @@ class Hyperparams:
             fallback is always first.
         env_kwargs: keyword arguments of ``gym.make`` (e.g. ``{"overrides": {"horizon_slots": 30}}``).
         algo_kwargs: everything else, passed to the algorithm's constructor.
+        normalize_reward: scale training rewards by a running estimate of the return's std (SB3's
+            ``VecNormalize(norm_obs=False, norm_reward=True)``). Rewards here are sums of energy costs of
+            order 10^2-10^3 per slot; scaling keeps the value loss sane. Only training rewards are scaled:
+            the policy's input is unchanged, so the saved model runs on the raw env as it is.
     """
 
     source: str
@@ -77,6 +81,7 @@ class Hyperparams:
     wrappers: tuple[tuple[str, dict[str, Any]], ...]
     env_kwargs: dict[str, Any]
     algo_kwargs: dict[str, Any]
+    normalize_reward: bool = False
 
 
 def config_path(algo: str, conf_file: str | Path | None = None) -> Path:
@@ -139,6 +144,7 @@ def load_hyperparams(
         if not isinstance(value, (int, float)) or value < 1 or int(value) != value:
             raise ValueError(f"{source}: {name} must be a positive integer, got {value!r}")
     return Hyperparams(
+        normalize_reward=_parse_normalize(raw.get("normalize"), source),
         source=source,
         raw=raw,
         n_timesteps=int(n_timesteps),
@@ -147,6 +153,20 @@ def load_hyperparams(
         wrappers=tuple(wrappers),
         env_kwargs=dict(env_kwargs),
         algo_kwargs=algo_kwargs,
+    )
+
+
+def _parse_normalize(value: Any, source: str) -> bool:
+    """rl-zoo3's ``normalize``; only reward normalization is supported (see :class:`Hyperparams`)."""
+    if value is None or value is False:
+        return False
+    if isinstance(value, str):
+        value = eval(value, {"__builtins__": {}}, {"dict": dict, "True": True, "False": False})
+    if isinstance(value, dict) and value.get("norm_obs") is False and set(value) <= {"norm_obs", "norm_reward"}:
+        return bool(value.get("norm_reward", True))
+    raise ValueError(
+        f"{source}: normalize must be {{norm_obs: false, norm_reward: true}} (observations are already scaled by "
+        f"the env, and evaluation feeds the model raw observations), got {value!r}"
     )
 
 
@@ -454,6 +474,7 @@ def run_prepared(run: PreparedRun) -> Path:
     from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback, EvalCallback
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.logger import configure
+    from stable_baselines3.common.vec_env import VecNormalize
 
     spec, hp = run.spec, run.hyperparams
     run.run_dir.mkdir(parents=True, exist_ok=True)
@@ -470,6 +491,7 @@ def run_prepared(run: PreparedRun) -> Path:
                 "policy": hp.policy,
                 "env_wrapper": [{name: kwargs} for name, kwargs in hp.wrappers],
                 "env_kwargs": run.env_kwargs,
+                "normalize": hp.raw.get("normalize"),
                 "hyperparams": {k: v for k, v in hp.raw.items() if k not in _EXPERIMENT_KEYS},
             },
             sort_keys=False,
@@ -486,11 +508,15 @@ def run_prepared(run: PreparedRun) -> Path:
         wrapper_class=wrap,
         monitor_dir=str(run.run_dir / "monitor"),
     )
+    if hp.normalize_reward:
+        env = VecNormalize(env, norm_obs=False, norm_reward=True, gamma=hp.algo_kwargs.get("gamma", 0.99))
     callbacks: list[BaseCallback] = []
     if spec.eval_freq > 0:
         eval_env = make_vec_env(
             spec.env_id, n_envs=1, seed=spec.seed + EVAL_SEED_OFFSET, env_kwargs=run.env_kwargs, wrapper_class=wrap
         )
+        if hp.normalize_reward:  # same wrapper type as training (SB3 syncs them), raw rewards
+            eval_env = VecNormalize(eval_env, training=False, norm_obs=False, norm_reward=False)
         eval_cls: type[EvalCallback] = EvalCallback
         if spec.algo in MASKABLE:
             from sb3_contrib.common.maskable.callbacks import MaskableEvalCallback
