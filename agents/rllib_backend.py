@@ -345,6 +345,7 @@ def train(config: RLlibTrainConfig) -> TrainResult:
 
 def train_spec(spec: Any, address: str | None = None, num_cpus: int | None = None) -> Path:
     """``lrm-gym train --backend rllib``: train an :class:`agents.learned.TrainSpec`, return its run folder."""
+    require_ray()
     config = RLlibTrainConfig.from_train_spec(spec, address=address, num_cpus=num_cpus)
     run = resolve(config)  # bad input fails here, before Ray starts
     where = f"the Ray cluster at {address}" if address else "a local Ray runtime"

@@ -22,7 +22,7 @@ import pytest
 
 from agents.ray_runtime import RayUnavailableError, local_num_cpus, parse_address, ray_available
 
-pytestmark = pytest.mark.skipif(
+needs_ray = pytest.mark.skipif(
     not ray_available(), reason='needs the optional "ray" extra: pip install "lrm-gym[ray]" (make install does)'
 )
 
@@ -62,6 +62,7 @@ def trained_run(ray_local: Any, tmp_path_factory: pytest.TempPathFactory) -> Pat
     return run_dir
 
 
+@needs_ray
 def test_rllib_ppo_run_folder_checkpoint_and_evaluation(trained_run: Path) -> None:
     from agents.evaluation import evaluate
     from agents.rllib_backend import EVAL_SEED_OFFSET, policy_factory
@@ -85,6 +86,7 @@ def test_rllib_ppo_run_folder_checkpoint_and_evaluation(trained_run: Path) -> No
     np.testing.assert_array_equal(saved["ep_lengths"], [[e.steps for e in episodes]])
 
 
+@needs_ray
 def test_rllib_policy_never_picks_a_masked_action(trained_run: Path) -> None:
     from agents.rllib_backend import RLlibPolicy
 
@@ -111,6 +113,7 @@ def test_rllib_policy_never_picks_a_masked_action(trained_run: Path) -> None:
     env.close()
 
 
+@needs_ray
 def test_rllib_policy_bad_input(trained_run: Path, tmp_path: Path) -> None:
     from agents.rllib_backend import RLlibPolicy, module_path
 
@@ -140,6 +143,7 @@ def test_rllib_config_bad_input() -> None:
     assert (run.iterations, run.eval_every, run.save_every) == (1, 1, 0)  # 100 and 70 steps round up to 1 batch
 
 
+@needs_ray
 def test_masked_env_and_module_bad_input() -> None:
     from agents.rllib_masking import MaskedPPOTorchRLModule, make_rllib_env
 
@@ -179,6 +183,7 @@ def _table_lines(markdown: str) -> list[str]:
     return [line for line in markdown.splitlines() if line.startswith("|")]
 
 
+@needs_ray
 def test_benchmark_local_and_ray_backends_give_identical_tables(ray_local: Any, tmp_path: Path) -> None:
     from agents.cli import main
 
@@ -194,6 +199,7 @@ def test_benchmark_local_and_ray_backends_give_identical_tables(ray_local: Any, 
     assert tables[0] and tables[0] == tables[1]
 
 
+@needs_ray
 def test_benchmark_trains_and_evaluates_an_rllib_router_on_ray(ray_local: Any, tmp_path: Path) -> None:
     from agents.benchmark import load_suite
     from agents.cli import main
@@ -238,6 +244,7 @@ def test_benchmark_trains_and_evaluates_an_rllib_router_on_ray(ray_local: Any, t
     assert [float(r["episode_return"]) for r in learned] == [e.episode_return for e in expected]
 
 
+@needs_ray
 def test_ray_worker_error_names_its_run_and_keeps_the_others(ray_local: Any, tmp_path: Path) -> None:
     from agents.benchmark import RunResult, execute_run, load_suite, plan
     from agents.executors import RunError, make_executor
@@ -260,6 +267,7 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
+@needs_ray
 def test_unreachable_address_fails_fast_with_a_clear_message(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     from agents.cli import main
     from agents.ray_executor import RayExecutor
@@ -290,6 +298,7 @@ def test_address_forms() -> None:
         local_num_cpus(0)
 
 
+@needs_ray
 def test_executor_without_address_starts_and_stops_its_own_local_runtime() -> None:
     # A fresh interpreter: the module's shared runtime would otherwise be reused.
     code = textwrap.dedent(
@@ -304,6 +313,7 @@ def test_executor_without_address_starts_and_stops_its_own_local_runtime() -> No
     assert done.stdout.strip().splitlines()[-1] == "[2.0, 3.0] False"
 
 
+@needs_ray
 def test_any_exception_becomes_that_specs_run_error(ray_local: Any) -> None:
     """Any picklable function works, and any exception it raises becomes that spec's RunError."""
     from agents.executors import RunError
@@ -313,3 +323,14 @@ def test_any_exception_becomes_that_specs_run_error(ray_local: Any) -> None:
     assert outcomes[0] == 2.0 and outcomes[2] == 3.0
     assert isinstance(outcomes[1], RunError) and outcomes[1].spec == -1.0
     assert outcomes[1].summary == "ValueError: math domain error"
+
+
+def test_missing_extra_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    from agents.cli import main
+    from agents.ray_executor import RayExecutor
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # what an install without the extra looks like to `import ray`
+    with pytest.raises(RayUnavailableError, match=r'pip install "lrm-gym\[ray\]"'):
+        RayExecutor(2)
+    assert main(["train", "--backend", "rllib", "--algo", "ppo", "-n", "64"]) == 2
+    assert 'Ray is not installed; install the optional extra: pip install "lrm-gym[ray]"' in capsys.readouterr().err
