@@ -22,21 +22,20 @@ import numpy as np
 from lrm_gym.core.draws import Draws, as_draws
 from lrm_gym.core.outcomes import sample_steps
 from lrm_gym.core.params import JOULES_PER_KWH, Params
-from lrm_gym.core.state import COUNTERS, NO_OPTION, C, State, flat_index, row_block
+from lrm_gym.core.state import (
+    COUNTERS,
+    NO_OPTION,
+    QUEUE_FIELDS,
+    C,
+    Q,
+    State,
+    flat_index,
+    record_index,
+    records,
+    row_block,
+)
 from lrm_gym.core.storage import balance_slot
 from lrm_gym.core.supply import forecast, sample_supply_path
-
-QUEUE_FIELDS = (
-    "q_class",
-    "q_difficulty",
-    "q_estimate",
-    "q_table",
-    "q_slack",
-    "q_age",
-    "q_u_skill",
-    "q_u_steps",
-    "q_done",
-)
 
 
 class InvalidActionError(ValueError):
@@ -85,10 +84,10 @@ def action_mask(params: Params, state: State, rows: np.ndarray) -> np.ndarray:
 
 def _compute_mask(params: Params, state: State, rows: np.ndarray) -> np.ndarray:
     """Mask of the head task of live rows with a task to decide; cached in ``state.mask``."""
-    at = flat_index(state.q_class, rows, state.head[rows])
-    cls = state.q_class.reshape(-1).take(at)
+    task = records(state).take(record_index(state, rows, state.head[rows]), axis=0)
+    cls = task[:, Q["class"]].astype(np.intp)
     mask = np.empty((rows.size, 1 + params.n_options), bool)
-    np.greater(state.q_slack.reshape(-1).take(at), 0, out=mask[:, 0])
+    np.greater(task[:, Q["slack"]], 0, out=mask[:, 0])
     room = row_block(state.tokens_left, rows).take(params.option_model, axis=1)
     np.less_equal(params.worst_tokens.take(cls, axis=0), room, out=mask[:, 1:])
     state.mask[rows] = mask
@@ -101,7 +100,7 @@ def decide(params: Params, state: State, rows: np.ndarray, actions: np.ndarray) 
     n_actions = 1 + params.n_options
     if actions.shape != rows.shape or actions.dtype.kind not in "iu":
         raise InvalidActionError(f"expected {rows.size} integer action(s), got {actions!r}")
-    if actions.min(initial=0) < 0 or actions.max(initial=0) >= n_actions:
+    if not ((actions >= 0) & (actions < n_actions)).all():
         raise InvalidActionError(f"action {actions.tolist()} outside Discrete({n_actions})")
     allowed = state.mask.reshape(-1).take(flat_index(state.mask, rows, actions))
     if not allowed.all():
@@ -127,34 +126,25 @@ def decide(params: Params, state: State, rows: np.ndarray, actions: np.ndarray) 
 def dispatch(params: Params, state: State, rows: np.ndarray, options: np.ndarray) -> None:
     """Run the head task of each row on ``options``: outcome, energy, capacity, quality reward."""
     head = state.head[rows]
-    at = flat_index(state.q_class, rows, head)
-    cls = state.q_class.reshape(-1).take(at)
-    m = state.q_difficulty.reshape(-1).take(at)
+    at = record_index(state, rows, head)
+    task = records(state).take(at, axis=0)
+    cls = task[:, Q["class"]].astype(np.intp)
+    m = task[:, Q["difficulty"]].astype(np.intp)
     model = params.option_model.take(options)
     cap = params.option_cap.take(options)
     steps, correct = sample_steps(
-        params.step_cdf,
-        params.gamma_pow,
-        model,
-        cap,
-        m,
-        state.q_u_skill.reshape(-1).take(at),
-        state.q_u_steps.reshape(-1).take(at),
+        params.step_cdf, params.gamma_pow, model, cap, m, task[:, Q["u_skill"]], task[:, Q["u_steps"]]
     )
     tokens = params.class_prompt_tokens.take(cls) + params.model_tokens_per_step.take(model) * steps
     energy = tokens * params.model_joules_per_token.take(model)
     state.tokens_left.reshape(-1)[flat_index(state.tokens_left, rows, model)] -= tokens
     state.slot_task_j[rows] += energy
-    state.q_done.reshape(-1)[at] = True
+    state.queue.reshape(-1)[at * len(QUEUE_FIELDS) + Q["done"]] = 1.0
     state.head[rows] = head + 1
     value = params.class_value.take(cls)
     quality = value * (params.accuracy[cls, m, options] if params.reward_expected_quality else correct)
-    step = state.step.reshape(-1)
-    at_step = rows * len(COUNTERS)
-    step[at_step + C["tasks_dispatched"]] += 1
-    step[at_step + C["tasks_correct"]] += correct
-    step[at_step + C["wait_slots"]] += state.q_age.reshape(-1).take(at)
-    step[at_step + C["reward_quality"]] += quality
+    add = np.stack([np.ones(rows.size), correct, task[:, Q["age"]], quality], axis=1)
+    state.step.reshape(-1)[flat_index(state.step, rows[:, None], _DISPATCH_COUNTERS)] += add
     state.task_option[rows] = options
     state.task_energy_j[rows] = energy
     state.task_tokens[rows] = tokens
@@ -201,12 +191,12 @@ def advance(params: Params, state: State, rows: np.ndarray, rng: np.random.Gener
 
 def _settle_without_decision(params: Params, state: State, rows: np.ndarray) -> None:
     """Head tasks with no feasible option: defer if they have slack, else drop."""
-    head = state.head[rows]
-    has_slack = state.q_slack[rows, head] > 0
+    at = record_index(state, rows, state.head[rows])
+    has_slack = records(state)[at, Q["slack"]] > 0
     defer, drop = rows[has_slack], rows[~has_slack]
     state.slot_deferred[defer] += 1
     state.step[defer, C["tasks_deferred"]] += 1
-    state.q_done[drop, state.head[drop]] = True
+    records(state)[at[~has_slack], Q["done"]] = 1.0
     state.step[drop, C["tasks_dropped"]] += 1
     state.step[drop, C["reward_drop"]] -= params.reward_drop
     state.head[rows] += 1
@@ -222,19 +212,20 @@ def close_slot(params: Params, state: State, rows: np.ndarray) -> None:
     aux_kwh = bal.auxiliary_j / JOULES_PER_KWH
     waste_kwh = bal.waste_j / JOULES_PER_KWH
     deferred = state.slot_deferred[rows]
-    step = state.step
-    step[rows, C["baseline_j"]] += baseline
-    step[rows, C["demand_j"]] += demand
-    step[rows, C["auxiliary_j"]] += bal.auxiliary_j
-    step[rows, C["waste_j"]] += bal.waste_j
-    step[rows, C["charge_j"]] += bal.charge_j
-    step[rows, C["discharge_j"]] += bal.discharge_j
-    step[rows, C["slots_closed"]] += 1
-    step[rows, C["auxiliary_cost"]] += aux_kwh * params.price_per_kwh[hour]
-    step[rows, C["auxiliary_carbon_g"]] += aux_kwh * params.carbon_g_per_kwh[hour]
-    step[rows, C["reward_auxiliary"]] -= params.reward_auxiliary_per_kwh * aux_kwh
-    step[rows, C["reward_waste"]] -= params.reward_waste_per_kwh * waste_kwh
-    step[rows, C["reward_waiting"]] -= params.reward_waiting_per_task * deferred
+    add = np.zeros((rows.size, len(COUNTERS)))  # one scatter into state.step instead of one per counter
+    add[:, C["baseline_j"]] = baseline
+    add[:, C["demand_j"]] = demand
+    add[:, C["auxiliary_j"]] = bal.auxiliary_j
+    add[:, C["waste_j"]] = bal.waste_j
+    add[:, C["charge_j"]] = bal.charge_j
+    add[:, C["discharge_j"]] = bal.discharge_j
+    add[:, C["slots_closed"]] = 1
+    add[:, C["auxiliary_cost"]] = aux_kwh * params.price_per_kwh[hour]
+    add[:, C["auxiliary_carbon_g"]] = aux_kwh * params.carbon_g_per_kwh[hour]
+    add[:, C["reward_auxiliary"]] = -params.reward_auxiliary_per_kwh * aux_kwh
+    add[:, C["reward_waste"]] = -params.reward_waste_per_kwh * waste_kwh
+    add[:, C["reward_waiting"]] = -params.reward_waiting_per_task * deferred
+    state.step[rows] += add
     _age_and_compact(state, rows)
 
 
@@ -249,19 +240,19 @@ def _age_and_compact(state: State, rows: np.ndarray) -> None:
         state.q_len[rows] = 0
         return
     position = np.arange(width)
-    at = flat_index(state.q_class, rows, position[None, :])
+    at = record_index(state, rows, position[None, :])
+    block = records(state).take(at, axis=0)  # (rows, width, fields)
     present = position[None, :] < present_n[:, None]
-    done = state.q_done.reshape(-1).take(at)
+    done = block[..., Q["done"]] > 0
     kept = present & ~done
-    state.q_slack.reshape(-1)[at] -= kept
-    state.q_age.reshape(-1)[at] += kept
+    block[..., Q["slack"]] -= kept
+    block[..., Q["age"]] += kept
+    block[..., Q["done"]] = 0.0
     if (present & done).any():
         # kept tasks move to the front in their order (stable sort on "not kept")
-        source = flat_index(state.q_class, rows, np.argsort(~kept, axis=1, kind="stable"))
-        for name in QUEUE_FIELDS:
-            flat = getattr(state, name).reshape(-1)
-            flat[at] = flat.take(source)
-    state.q_done.reshape(-1)[at] = False
+        order = np.argsort(~kept, axis=1, kind="stable")
+        block = block.reshape(-1, block.shape[2]).take((np.arange(rows.size) * width)[:, None] + order, axis=0)
+    records(state)[at] = block
     state.q_len[rows] = kept.sum(axis=1)
 
 
@@ -269,8 +260,8 @@ def open_slot(params: Params, state: State, rows: np.ndarray, rng: np.random.Gen
     """Baseline and forecast for the slot, arrivals into the queue, capacity refilled."""
     draws = as_draws(rng)
     slot = state.slot[rows]
-    state.baseline_j[rows] = state.supply_path[rows, slot]
-    state.forecast_j[rows] = forecast(state.supply_path[rows], slot, params.supply, draws, rows)
+    state.baseline_j[rows] = state.supply_path.reshape(-1).take(flat_index(state.supply_path, rows, slot))
+    state.forecast_j[rows] = forecast(row_block(state.supply_path, rows), slot, params.supply, draws, rows)
     state.tokens_left[rows] = params.model_capacity_tokens
     state.slot_task_j[rows] = 0.0
     state.slot_deferred[rows] = 0
@@ -328,15 +319,17 @@ def _enqueue(params: Params, state: State, rows: np.ndarray, counts: np.ndarray,
     env = np.repeat(rows, counts)
     first = np.repeat(np.cumsum(counts) - counts, counts)
     position = state.q_len[env] + np.arange(total) - first
-    state.q_class[env, position] = cls
-    state.q_difficulty[env, position] = difficulty
-    state.q_estimate[env, position] = estimate
-    state.q_table[env, position] = table
-    state.q_slack[env, position] = params.class_slack[cls]
-    state.q_age[env, position] = 0
-    state.q_u_skill[env, position] = u[:, 2]
-    state.q_u_steps[env, position] = u[:, 3]
-    state.q_done[env, position] = False
+    task = np.empty((total, len(QUEUE_FIELDS)))
+    task[:, Q["class"]] = cls
+    task[:, Q["difficulty"]] = difficulty
+    task[:, Q["estimate"]] = estimate
+    task[:, Q["table"]] = table
+    task[:, Q["slack"]] = params.class_slack[cls]
+    task[:, Q["age"]] = 0.0
+    task[:, Q["u_skill"]] = u[:, 2]
+    task[:, Q["u_steps"]] = u[:, 3]
+    task[:, Q["done"]] = 0.0
+    records(state)[record_index(state, env, position)] = task
     state.q_len[rows] += counts
 
 
@@ -358,5 +351,6 @@ def end_step(state: State, rows: np.ndarray) -> np.ndarray:
     return step[:, _REWARD_START:].sum(axis=1)
 
 
+_DISPATCH_COUNTERS = np.array([C[k] for k in ("tasks_dispatched", "tasks_correct", "wait_slots", "reward_quality")])
 _REWARD_START = COUNTERS.index("reward_quality")
 assert all(k.startswith("reward_") for k in COUNTERS[_REWARD_START:]), "reward counters must come last"

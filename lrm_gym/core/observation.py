@@ -24,9 +24,10 @@ import numpy as np
 from gymnasium import spaces
 
 from lrm_gym.core.params import Params
-from lrm_gym.core.state import State, flat_index, row_block
+from lrm_gym.core.state import QUEUE_FIELDS, Q, State, record_index, records, row_block
 
 PREVIEW_FEATURES = 3
+_PREVIEW_FIELDS = np.array([Q["class"], Q["estimate"], Q["slack"]])
 
 
 def observation_space(params: Params) -> spaces.Dict:
@@ -83,25 +84,28 @@ def observe(params: Params, state: State, rows: np.ndarray, mask: np.ndarray) ->
     copied whole.
     """
     n = rows.size
-    capacity = state.q_class.shape[1]
+    capacity = state.queue.shape[1]
     head = np.minimum(state.head[rows], capacity - 1)
     live = ~state.truncated[rows]
-    at = flat_index(state.q_class, rows, head)
-    cls = state.q_class.reshape(-1).take(at)
+    record = records(state).take(record_index(state, rows, head), axis=0)
+    cls = record[:, Q["class"]].astype(np.intp)
 
     task = params.obs_task_table.take(cls, axis=0)
-    task[:, -4] = state.q_estimate.reshape(-1).take(at)
-    task[:, -2] = state.q_slack.reshape(-1).take(at)
-    task[:, -1] = state.q_age.reshape(-1).take(at)
+    task[:, -4] = record[:, Q["estimate"]]
+    task[:, -2] = record[:, Q["slack"]]
+    task[:, -1] = record[:, Q["age"]]
 
     o = params.n_options
     options = np.empty((n, 5 * o), np.float32)
     table = params.obs_option_table
-    options[:, : 3 * o] = table.reshape(-1, 3 * o).take(cls * table.shape[1] + state.q_table.reshape(-1).take(at), 0)
+    options[:, : 3 * o] = table.reshape(-1, 3 * o).take(cls * table.shape[1] + record[:, Q["table"]].astype(np.intp), 0)
     left = row_block(state.tokens_left, rows)
     model_capacity = params.model_capacity_tokens
-    # unlimited capacity (inf) counts as full
-    fraction = np.divide(left, model_capacity, out=np.ones_like(left), where=np.isfinite(model_capacity))
+    finite = np.isfinite(model_capacity)
+    if finite.all():
+        fraction = left / model_capacity
+    else:  # unlimited capacity (inf) counts as full
+        fraction = np.divide(left, model_capacity, out=np.ones_like(left), where=finite)
     np.clip(fraction, 0.0, 1.0, out=fraction)
     options[:, 3 * o : 4 * o] = fraction.take(params.option_model, axis=1)
     options[:, 4 * o :] = mask[:, 1:]
@@ -128,11 +132,12 @@ def observe(params: Params, state: State, rows: np.ndarray, mask: np.ndarray) ->
     if preview_n:
         index = state.head[rows][:, None] + 1 + np.arange(preview_n)[None, :]
         exists = (index < state.q_len[rows][:, None]) & live[:, None]
-        preview_at = flat_index(state.q_class, rows, np.minimum(index, capacity - 1))
+        at = record_index(state, rows, np.minimum(index, capacity - 1))[..., None] * len(QUEUE_FIELDS)
+        # only the three previewed fields of each upcoming task record
+        upcoming = state.queue.reshape(-1).take(at + _PREVIEW_FIELDS)
+        upcoming[..., 0] += 1.0  # class + 1, so that 0 means "no task"
         preview = queue[:, 2:].reshape(n, preview_n, PREVIEW_FEATURES)
-        preview[..., 0] = np.where(exists, state.q_class.reshape(-1).take(preview_at) + 1, 0)
-        preview[..., 1] = np.where(exists, state.q_estimate.reshape(-1).take(preview_at), 0)
-        preview[..., 2] = np.where(exists, state.q_slack.reshape(-1).take(preview_at), 0)
+        np.multiply(upcoming, exists[..., None], out=preview)
     if not live.all():
         task[~live] = 0.0
         options[~live] = 0.0

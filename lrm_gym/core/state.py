@@ -43,10 +43,29 @@ REWARD_COUNTERS = [
 
 NO_OPTION = -1
 
+QUEUE_FIELDS: tuple[str, ...] = (
+    "class",
+    "difficulty",  # true number of skills m
+    "estimate",  # difficulty the router sees
+    "table",  # difficulty index used for option tables (hidden index when not visible)
+    "slack",
+    "age",
+    "u_skill",
+    "u_steps",
+    "done",  # dispatched or dropped in this slot (1.0) or not (0.0)
+)
+"""Fields of a queued task record, the last axis of ``State.queue``."""
+Q = {name: i for i, name in enumerate(QUEUE_FIELDS)}
+
 
 @dataclass
 class State:
-    """State of ``n`` environments. Queue arrays are ``(n, queue_capacity)``, FIFO from index 0."""
+    """State of ``n`` environments.
+
+    The queue is one float64 array ``(n, queue_capacity, len(QUEUE_FIELDS))`` of task records, FIFO from
+    index 0: a task is one contiguous record, so reading the head task, moving tasks and enqueueing are one
+    gather or scatter each. Integer fields (class, difficulty, slack, ...) are small and stored exactly.
+    """
 
     slot: np.ndarray  # (n,) current slot index
     truncated: np.ndarray  # (n,) episode over
@@ -55,15 +74,7 @@ class State:
     forecast_j: np.ndarray  # (n, H)
     storage_j: np.ndarray  # (n,)
     arrival_carry: np.ndarray  # (n,) fractional arrivals carried by the `constant` kind
-    q_class: np.ndarray
-    q_difficulty: np.ndarray  # true number of skills m
-    q_estimate: np.ndarray  # difficulty the router sees
-    q_table: np.ndarray  # difficulty index used for option tables (hidden index when not visible)
-    q_slack: np.ndarray
-    q_age: np.ndarray
-    q_u_skill: np.ndarray
-    q_u_steps: np.ndarray
-    q_done: np.ndarray  # dispatched or dropped in this slot
+    queue: np.ndarray  # (n, queue_capacity, len(QUEUE_FIELDS)) task records
     q_len: np.ndarray  # (n,) tasks in the queue
     n_present: np.ndarray  # (n,) tasks to decide in this slot (the first n_present of the queue)
     head: np.ndarray  # (n,) index of the task being decided
@@ -90,15 +101,7 @@ class State:
             forecast_j=np.zeros((n, params.supply.forecast_horizon)),
             storage_j=np.zeros(n),
             arrival_carry=np.zeros(n),
-            q_class=np.zeros((n, q), np.int64),
-            q_difficulty=np.ones((n, q), np.int64),
-            q_estimate=np.zeros((n, q)),
-            q_table=np.ones((n, q), np.int64),
-            q_slack=np.zeros((n, q), np.int64),
-            q_age=np.zeros((n, q), np.int64),
-            q_u_skill=np.zeros((n, q)),
-            q_u_steps=np.zeros((n, q)),
-            q_done=np.zeros((n, q), bool),
+            queue=_empty_queue(n, q),
             q_len=np.zeros(n, np.int64),
             n_present=np.zeros(n, np.int64),
             head=np.zeros(n, np.int64),
@@ -118,6 +121,26 @@ class State:
         """Overwrite rows ``rows`` of this state with rows ``0..len(rows)-1`` of ``other``."""
         for f in fields(self):
             getattr(self, f.name)[rows] = getattr(other, f.name)
+
+
+def _empty_queue(n: int, capacity: int) -> np.ndarray:
+    queue = np.zeros((n, capacity, len(QUEUE_FIELDS)))
+    # difficulty 1 keeps table lookups of an empty slot valid
+    queue[..., Q["difficulty"]] = 1.0
+    queue[..., Q["table"]] = 1.0
+    return queue
+
+
+def records(state: State) -> np.ndarray:
+    """The queue as ``(n * capacity, fields)`` rows (a view): task ``(row, position)`` is ``row * capacity +
+    position``."""
+    return state.queue.reshape(-1, len(QUEUE_FIELDS))
+
+
+def record_index(state: State, rows: np.ndarray, position: np.ndarray) -> np.ndarray:
+    """Index into :func:`records` of ``(rows, position)``; ``position`` may carry trailing axes."""
+    capacity = state.queue.shape[1]
+    return (rows * capacity).reshape(rows.shape + (1,) * (np.ndim(position) - rows.ndim)) + position
 
 
 def row_block(array: np.ndarray, rows: np.ndarray) -> np.ndarray:

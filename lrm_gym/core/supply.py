@@ -101,8 +101,8 @@ def forecast(
     horizon = supply.forecast_horizon
     if horizon == 0:
         return np.zeros((slot.shape[0], 0))
-    index = slot[:, None] + 1 + np.arange(horizon)[None, :]
-    truth = np.take_along_axis(path, index, axis=1)
+    index = (np.arange(slot.shape[0]) * path.shape[1] + slot + 1)[:, None] + np.arange(horizon)[None, :]
+    truth = path.reshape(-1).take(index)
     if supply.forecast_noise == 0:
         return truth
     rows = np.arange(slot.shape[0]) if rows is None else rows

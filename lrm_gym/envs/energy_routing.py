@@ -20,7 +20,7 @@ from lrm_gym.envs.spaces import RoutingActions
 from lrm_gym.scenarios.loader import load_scenario
 from lrm_gym.scenarios.schema import ScenarioConfig
 
-_INTEGER_COUNTERS = frozenset(k for k in COUNTERS if k.startswith(("tasks_", "slots_", "wait_")))
+_INTEGER_KEYS = tuple(k for k in COUNTERS if k.startswith(("tasks_", "slots_", "wait_")))
 
 
 class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
@@ -204,12 +204,15 @@ def step_info(state: State, row: int, mask: np.ndarray) -> dict[str, Any]:
 
 
 def _counters(values: np.ndarray) -> dict[str, Any]:
-    return {k: int(v) if k in _INTEGER_COUNTERS else float(v) for k, v in zip(COUNTERS, values.tolist(), strict=True)}
+    counters = dict(zip(COUNTERS, values.tolist(), strict=True))  # Python floats
+    for key in _INTEGER_KEYS:
+        counters[key] = int(counters[key])
+    return counters
 
 
 def _as_action_array(action: Any, n: int) -> np.ndarray:
     """Accept a Python or numpy integer (or a 0-d / 1-element integer array); anything else is an error."""
     array = np.asarray(action)
-    if array.size != 1 or not np.issubdtype(array.dtype, np.integer):
+    if array.size != 1 or array.dtype.kind not in "iu":
         raise InvalidActionError(f"action must be one integer in Discrete({n}), got {action!r}")
     return array.reshape(1).astype(np.int64)
