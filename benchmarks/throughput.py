@@ -25,6 +25,7 @@ import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from functools import partial
 
 import gymnasium as gym
 import numpy as np
@@ -160,7 +161,7 @@ def main() -> None:
     scenario = gym.spec(args.env_id).kwargs["scenario"]
     print(f"  single env: {reset_seconds(lambda: gym.make(args.env_id)) * 1e3:.2f} ms")
     for n in args.sizes:
-        seconds = reset_seconds(lambda n=n: EnergyRoutingVectorEnv(n, scenario=scenario))
+        seconds = reset_seconds(partial(EnergyRoutingVectorEnv, n, scenario=scenario))
         print(f"  vector x{n}: {seconds * 1e3:.2f} ms ({seconds / n * 1e6:.1f} us per sub-env)")
     per_env = state_bytes_per_env(args.env_id)
     print(f"\nsimulator state per sub-env: {per_env / 1024:.1f} KiB (x4096 = {per_env * 4096 / 2**20:.0f} MiB)")

@@ -328,5 +328,7 @@ def test_render_shows_sub_env_zero(render_mode: str) -> None:
     rng = np.random.default_rng(0)
     for _ in range(60):
         _, _, _, _, info = envs.step(_random_actions(info["action_mask"], rng))
-    frame = envs.render()
+    frames = envs.render()
+    assert isinstance(frames, tuple) and len(frames) == 1
+    frame = frames[0]
     assert isinstance(frame, str) if render_mode == "ansi" else frame.shape[-1] == 3

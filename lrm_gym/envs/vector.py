@@ -6,7 +6,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -106,10 +106,10 @@ class EnergyRoutingVectorEnv(VectorEnv):
 
     ``num_envs`` >= 1; ``max_episode_steps`` optionally truncates a sub-env after that many steps of its
     episode (on top of the ``horizon_slots`` clock); ``scenario``, ``overrides`` and ``render_mode`` are
-    those of the single env (``render()`` shows sub-env 0).
+    those of the single env (``render()`` returns a one-frame tuple showing sub-env 0).
     """
 
-    metadata: ClassVar[dict[str, Any]] = {
+    metadata: dict[str, Any] = {  # noqa: RUF012 (an instance attribute in VectorEnv)
         "render_modes": ["ansi", "rgb_array"],
         "render_fps": 4,
         "autoreset_mode": AutoresetMode.NEXT_STEP,
@@ -208,8 +208,8 @@ class EnergyRoutingVectorEnv(VectorEnv):
         """Valid actions ``(num_envs, n_actions)`` bool for each sub-env's current task (MaskablePPO style)."""
         return self._state.mask.copy()
 
-    def render(self) -> str | np.ndarray | None:
-        """Sub-env 0 as the single env renders it."""
+    def render(self) -> tuple[str | np.ndarray, ...] | None:
+        """A one-frame tuple: sub-env 0 as the single env renders it (rendering thousands is not useful)."""
         if self.render_mode is None:
             gym.logger.warn("render() called without a render_mode; pass render_mode='ansi' or 'rgb_array'")
             return None
@@ -217,8 +217,8 @@ class EnergyRoutingVectorEnv(VectorEnv):
             raise RuntimeError("call reset() before render()")
         if self.render_mode == "ansi":
             obs = {key: value[0] for key, value in self._last_obs.items()}
-            return text_dashboard(self.params, step_info(self._state, 0, self._state.mask[0]), obs)
-        return energy_panel(self._history, self.params)
+            return (text_dashboard(self.params, step_info(self._state, 0, self._state.mask[0]), obs),)
+        return (energy_panel(self._history, self.params),)
 
     def _draws(self) -> Draws | np.random.Generator:
         return self.np_random if self.draws is None else self.draws
@@ -266,13 +266,12 @@ class EnergyRoutingVectorEnv(VectorEnv):
 
 def _add_counters(info: dict[str, Any], counters: np.ndarray) -> None:
     """Counter columns as fresh contiguous arrays, integer counters as ``int64`` (the single env's ints)."""
-    floats = counters.T[_FLOAT_INDEX]  # fancy indexing copies
-    ints = counters.T[_INT_INDEX].astype(np.int64)
-    by_key = dict(zip(_FLOAT_KEYS, floats, strict=True)) | dict(zip(_INT_KEYS, ints, strict=True))
-    info.update((key, by_key[key]) for key in COUNTERS)
+    columns = counters.T
+    info.update(zip(_FLOAT_KEYS, columns[_FLOAT_INDEX], strict=True))  # fancy indexing copies
+    info.update(zip(_INT_KEYS, columns[_INT_INDEX].astype(np.int64), strict=True))
 
 
 def _add_masks(info: dict[str, Any], n: int) -> None:
-    keys = [key for key in info if not key.startswith("_")]
-    present = np.ones((len(keys), n), bool)
-    info.update((f"_{key}", row) for key, row in zip(keys, present, strict=True))
+    """Gymnasium's ``_key`` arrays: every sub-env has every key on every step."""
+    keys = list(info)
+    info.update(zip(["_" + key for key in keys], np.ones((len(keys), n), bool), strict=True))
