@@ -286,8 +286,11 @@ def plot_energy_balance(report: Report, scenario: str, path: Path) -> bool:
         ax.plot(slots, series["demand_j"] / kwh, color="tab:blue", label="demand")
         ax.fill_between(slots, 0, series["auxiliary_j"] / kwh, color="tab:red", alpha=0.5, label="auxiliary")
         ax.fill_between(slots, 0, -series["waste_j"] / kwh, color="grey", alpha=0.5, label="waste (negative)")
-        if np.any(series["storage_j"] > 0):
-            ax.plot(slots, series["storage_j"] / kwh, color="tab:orange", label="storage level")
+        if np.any(series["storage_j"] > 0):  # a level, not a per-slot flow: its own axis
+            level = ax.twinx()
+            level.plot(slots, series["storage_j"] / kwh, color="tab:orange", linestyle=":", label="storage level")
+            level.set_ylabel("storage kWh", color="tab:orange")
+            level.set_ylim(bottom=0)
         ax.set_title(f"{scenario}: {label} ({result.spec.kind}), evaluation seed {result.spec.eval_seeds[0]}")
         ax.set_ylabel("kWh per slot")
         ax.legend(fontsize=7, ncol=5, loc="upper left")

@@ -58,10 +58,19 @@ def parse_key_values(items: list[str] | None, flag: str) -> dict[str, Any]:
         if not sep or not key:
             raise ValueError(f"{flag} expects key:value pairs, got {item!r}")
         try:
-            out[key] = yaml.safe_load(value)
+            parsed = yaml.safe_load(value)
         except yaml.YAMLError as err:
             raise ValueError(f"{flag} {key}: value {value!r} is not valid YAML ({err})") from err
+        out[key] = _number(parsed) if isinstance(parsed, str) else parsed
     return out
+
+
+def _number(text: str) -> float | str:
+    """YAML 1.1 reads ``1e-3`` (no dot) as a string; command lines mean the number."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def spec_from_args(args: argparse.Namespace) -> TrainSpec:
