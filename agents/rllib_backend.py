@@ -298,7 +298,7 @@ def train(config: RLlibTrainConfig) -> TrainResult:
         algo = build_algo_config(run).build_algo()
         try:
             if config.trained_agent is not None:
-                algo.restore_from_path(algorithm_checkpoint(config.trained_agent).as_posix())
+                algo.restore_from_path(algorithm_checkpoint(config.trained_agent).resolve().as_posix())
             with (run.run_dir / "progress.csv").open("w", newline="") as stream:
                 writer = csv.DictWriter(stream, fieldnames=["iteration", "env_steps", "episode_return_mean", "seconds"])
                 writer.writeheader()

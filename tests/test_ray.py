@@ -26,6 +26,9 @@ needs_ray = pytest.mark.skipif(
     not ray_available(), reason='needs the optional "ray" extra: pip install "lrm-gym[ray]" (make install does)'
 )
 
+# RLlib registers its own env wrapper with Gymnasium on every algorithm build; the repeat warning is noise.
+pytestmark = pytest.mark.filterwarnings("ignore:.*Overriding environment rllib-single-agent-env:UserWarning")
+
 ENV_ID = "lrm_gym/EnergyRouting-v0"
 SHORT = {"horizon_slots": 3}
 TINY_PPO = ["train_batch_size_per_learner:64", "minibatch_size:32", "num_epochs:1", "fcnet_hiddens:[32, 32]"]
@@ -84,6 +87,41 @@ def test_rllib_ppo_run_folder_checkpoint_and_evaluation(trained_run: Path) -> No
     assert saved["timesteps"].tolist() == [64]
     np.testing.assert_array_equal(saved["results"], [[e.episode_return for e in episodes]])
     np.testing.assert_array_equal(saved["ep_lengths"], [[e.steps for e in episodes]])
+
+
+@needs_ray
+def test_rllib_training_continues_from_a_checkpoint(trained_run: Path, tmp_path: Path) -> None:
+    from agents.rllib_backend import RLlibTrainConfig, train
+
+    hyperparams = {"train_batch_size_per_learner": 64, "minibatch_size": 32, "num_epochs": 1, "fcnet_hiddens": [32, 32]}
+    config = RLlibTrainConfig(
+        env_id=ENV_ID,
+        n_timesteps=64,
+        eval_episodes=1,
+        log_folder=str(tmp_path),
+        hyperparams=hyperparams,
+        env_kwargs={"overrides": SHORT},
+        trained_agent=str(trained_run),
+    )
+    result = train(config)
+    # RLlib restores the step counter with the weights: the new run starts where the first one stopped.
+    assert (result.run_dir / "progress.csv").read_text().splitlines()[1].startswith("1,128,")
+    assert (result.best_dir / "rllib_checkpoint.json").is_file()
+
+
+@needs_ray
+def test_readme_rllib_example_builds(ray_local: Any) -> None:
+    import re
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Scaling out", 1)[1].split("\n## ", 1)[0]
+    (block,) = [b for b in re.findall(r"```python\n(.*?)```", section, flags=re.S) if "PPOConfig" in b]
+    namespace: dict[str, Any] = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    try:
+        assert namespace["algo"].get_module().observation_space["action_mask"].shape == (10,)
+    finally:
+        namespace["algo"].stop()
 
 
 @needs_ray
