@@ -69,8 +69,10 @@ def protocol(report: Report) -> str:
         f"**Protocol** (suite `{suite.name}`). Every policy is scored by the same code "
         f"(`agents.evaluation.evaluate`) on a separate evaluation env, one episode per evaluation seed, the same "
         f"{len(seeds)} seeds ({seeds[0]}..{seeds[-1]}) for every policy, deterministic actions. Learned agents "
-        f"({learned or 'none'}) are trained on their own envs, the best checkpoint is picked on validation "
-        f"episodes of another env seed, reloaded from disk and evaluated like the analytic policies. "
+        f"({learned or 'none'}) are trained on their own envs (with any training-only env settings of "
+        f"`configs/<algo>.yml`, e.g. the expected instead of the sampled quality reward), the best checkpoint is "
+        f"picked on validation episodes of another env seed, reloaded from disk and evaluated like the "
+        f"analytic policies, on the scenario's own reward. "
         f"Cells are mean ± half-width of the {CONFIDENCE:.0%} Student-t confidence interval: across training "
         f"seeds for learned agents (each seed's value is its mean over the evaluation episodes), across "
         f"evaluation episodes for analytic policies. Env overrides (training and evaluation): {overrides}. "
@@ -252,7 +254,7 @@ def plot_learning_curves(report: Report, path: Path) -> None:
             ax.axhline(best.mean["episode_return"], color="black", linestyle="--", label=f"best analytic: {best.label}")
         ax.set_title(scenario)
         ax.set_xlabel("training steps")
-        ax.set_ylabel("episode return")
+        ax.set_ylabel("validation episode return")
         ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
