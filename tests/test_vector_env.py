@@ -98,18 +98,44 @@ def test_one_sub_env_matches_the_single_env_across_episodes(env_id: str) -> None
             assert info_v["slot"][0] == 0
 
 
+# Paths of the core that the named scenarios do not take: noisy and hidden difficulty, constant arrivals,
+# queue overflow, tasks no model has room for (deferred or dropped without a decision), storage limits.
+EDGE_OVERRIDES = [
+    {"horizon_slots": 3, "observation": {"difficulty_noise": 1.5}, "arrivals": {"kind": "constant"}},
+    {"horizon_slots": 3, "observation": {"difficulty_visible": False}, "queue": {"capacity": 8}},
+    {
+        "horizon_slots": 4,
+        "arrivals": {"rate_per_slot": 8.0},
+        "models": [
+            {"name": "small", "params": 1.5e9, "tokens_per_step": 350, "capacity_tokens_per_slot": 6000},
+            {"name": "large", "params": 3.2e10, "tokens_per_step": 350, "capacity_tokens_per_slot": 9000},
+        ],
+        "storage": {"capacity_wh": 2.0, "max_charge_w": 50.0, "max_discharge_w": 80.0},
+    },
+]
+
+
 @pytest.mark.parametrize("env_id", ALL_IDS)
 def test_each_row_matches_a_single_env_given_the_same_draws(env_id: str) -> None:
+    _assert_rows_match_single_envs(env_id, SHORT)
+
+
+@pytest.mark.parametrize("overrides", EDGE_OVERRIDES)
+def test_each_row_matches_a_single_env_on_edge_paths(overrides: dict[str, Any]) -> None:
+    _assert_rows_match_single_envs("lrm_gym/EnergyRouting-v0", overrides)
+
+
+def _assert_rows_match_single_envs(env_id: str, overrides: dict[str, Any]) -> None:
     """Per-row generators injected into the vector env; row r equals a single env driven by generator r.
 
     Rows reach their episode ends at different steps, so one row autoresets while the others step on.
     """
     n = 3
     seeds = [101, 202, 303]
-    singles = [gym.make(env_id, overrides=SHORT) for _ in range(n)]
+    singles = [gym.make(env_id, overrides=overrides) for _ in range(n)]
     for env, seed in zip(singles, seeds, strict=True):
         env.unwrapped.np_random = np.random.default_rng(seed)
-    envs = _make_vec(env_id, n, overrides=SHORT)
+    envs = _make_vec(env_id, n, overrides=overrides)
     envs.draws = PerRowDraws([np.random.default_rng(seed) for seed in seeds])
     outs = [env.reset() for env in singles]
     obs_v, info_v = envs.reset()

@@ -136,8 +136,7 @@ def observe(params: Params, state: State, rows: np.ndarray, mask: np.ndarray) ->
         # only the three previewed fields of each upcoming task record
         upcoming = state.queue.reshape(-1).take(at + _PREVIEW_FIELDS)
         upcoming[..., 0] += 1.0  # class + 1, so that 0 means "no task"
-        preview = queue[:, 2:].reshape(n, preview_n, PREVIEW_FEATURES)
-        np.multiply(upcoming, exists[..., None], out=preview)
+        queue[:, 2:] = np.where(exists[..., None], upcoming, 0.0).reshape(n, PREVIEW_FEATURES * preview_n)
     if not live.all():
         task[~live] = 0.0
         options[~live] = 0.0
