@@ -142,7 +142,7 @@ class StaticPolicy(AnalyticPolicy):
         if np.all(np.count_nonzero(probs, axis=1) <= 1):
             choice = np.argmax(probs, axis=1)
         else:  # inverse-CDF draw, one uniform per task
-            u = self._rng.random(cls.shape[0])
+            u = np.asarray(self._rng.random(size=cls.shape[0]))
             cdf = np.cumsum(probs, axis=1)
             choice = np.minimum(np.sum(cdf < u[:, None] * cdf[:, -1:], axis=1), self._n_options - 1)
         feasible = mask[:, 1:]

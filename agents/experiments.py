@@ -117,7 +117,7 @@ def _save(fig: Any, out: Path, name: str, rows: list[dict[str, Any]], note: str)
     import matplotlib.pyplot as plt
 
     fig.text(0.01, 0.005, note, fontsize=7, color="0.35", ha="left", va="bottom", wrap=True)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.tight_layout(rect=(0, 0.04 + 0.03 * (len(note) // 160), 1, 1))  # room for the wrapped note
     png, table = out / f"{name}.png", out / f"{name}.csv"
     fig.savefig(png, dpi=130)
     plt.close(fig)
@@ -283,7 +283,7 @@ def volatility(out: Path, settings: Settings) -> tuple[Path, Path]:
     note = (
         "critical scenario at θ = 0, no storage, unlimited capacity. Supply std in W; burstiness: negative "
         "binomial dispersion k (Var A = λ + λ²/k); reasoning dispersion: one option (large model) with step "
-        f"cap 4..40. {n_envs} episodes per point; strongly skewed demand (small k) sits below the Gaussian line."
+        f"cap 4..40. {n_envs} episodes per point. Skewed demand (small k) may sit slightly below the Gaussian line."
     )
     return _save(fig, out, "volatility", rows, note)
 
@@ -373,6 +373,8 @@ def buffer(out: Path, settings: Settings) -> tuple[Path, Path]:
                 label=f"θ = {d_sigma:+.1f}σ sim",
             )
         ax.axhline(1 / math.sqrt(2 * math.pi), color="0.6", ls=":", lw=1, label="no storage, θ = 0: σ/√(2π)")
+        ax.plot([], [], "--", color="0.3", lw=1, label="plain reflected diffusion")
+        ax.plot([], [], "-", color="0.3", lw=1.2, label="Siegmund-corrected diffusion")
         ax.axvspan(c_grid[0], 3.0, color="0.92", zorder=0)
         ax.text(c_grid[0] * 1.1, 0.012, "C < 3σ: plain\ndiffusion limit fails", fontsize=7, color="0.4")
         ax.set_xscale("log")
@@ -510,7 +512,7 @@ def policy_frontier(out: Path, settings: Settings) -> tuple[Path, Path]:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.8 * nrows + 0.8), squeeze=False)
-    colors = dict(zip(POLICIES, plt.get_cmap("tab10").colors, strict=False))
+    colors = {name: plt.get_cmap("tab10")(k) for k, name in enumerate(POLICIES)}
     for k, scenario in enumerate(scenarios):
         ax = axes[k // ncols, k % ncols]
         for row in (r for r in rows if r["scenario"] == scenario and not r["error"]):

@@ -385,7 +385,8 @@ def option_catalog(params: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
 
 def catalog_types(params: Params) -> tuple[np.ndarray, np.ndarray]:
     """Class and difficulty-index arrays of the decision types with positive weight."""
-    return np.nonzero(decision_weights(params) > 0)
+    cls, index = np.nonzero(decision_weights(params) > 0)
+    return cls, index
 
 
 def _check_routing(params: Params, routing: np.ndarray) -> np.ndarray:
