@@ -159,7 +159,7 @@ class EnergyRoutingVectorEnv(VectorEnv):
             raise ValueError(f"seed must be one integer or None for the shared generator, got {seed!r}")
         if options:
             raise ValueError(f"reset options are not supported, got keys {sorted(options)}")
-        super().reset(seed=seed)
+        super().reset(seed=None if seed is None else int(seed))
         dynamics.begin_step(self._state, self._rows)
         dynamics.reset_rows(self.params, self._state, self._rows, self._draws())
         self._elapsed[:] = 0
