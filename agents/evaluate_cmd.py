@@ -2,24 +2,22 @@
 
 Episodes use seeds ``seed, seed + 1, ...`` through :func:`agents.evaluation.evaluate`, the same loop the
 benchmark uses. Prints a table of each metric's mean with a 95% confidence interval across episodes (Student
-t) and writes the per-episode metrics and the summary as JSON.
+t, :func:`agents.benchmark.mean_ci`) and writes the per-episode metrics and the summary as JSON.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
-import numpy as np
-from scipy import stats
 
 import lrm_gym
 from agents.analytic import POLICIES, make_policy
+from agents.benchmark import mean_ci
 from agents.evaluation import EpisodeMetrics, evaluate
 from lrm_gym.registration import SCENARIO_IDS, env_id
 
@@ -43,20 +41,6 @@ def resolve_env_id(name: str) -> str:
         return env_id(name)
     known = sorted(i for i in gym.registry if i.startswith("lrm_gym/"))
     raise ValueError(f"unknown env {name!r}; use a registered id {known} or a scenario {sorted(SCENARIO_IDS)}")
-
-
-def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float]:
-    """Mean and half-width of its ``level`` confidence interval (Student t; 0 half-width for one value).
-
-    NaNs (e.g. energy per correct answer with no correct answer) are left out.
-    """
-    data = np.asarray([v for v in values if not math.isnan(v)], dtype=np.float64)
-    if data.size == 0:
-        return float("nan"), float("nan")
-    if data.size == 1:
-        return float(data[0]), 0.0
-    half = stats.t.ppf(0.5 + level / 2, data.size - 1) * data.std(ddof=1) / math.sqrt(data.size)
-    return float(data.mean()), float(half)
 
 
 def summary(episodes: Sequence[EpisodeMetrics]) -> dict[str, dict[str, float]]:
@@ -133,4 +117,4 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-__all__ = ["add_parser", "lrm_gym", "mean_ci", "resolve_env_id", "summary"]
+__all__ = ["add_parser", "lrm_gym", "resolve_env_id", "summary"]
