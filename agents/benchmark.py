@@ -9,10 +9,11 @@ Student-t confidence interval of each metric, and :mod:`agents.report` writes ta
 
 Protocol. Every policy is scored by :func:`agents.evaluation.evaluate` on a fresh evaluation env, one
 episode per evaluation seed, the same seeds for every policy, deterministic actions. A learned agent is
-trained on its own env (training seeds ``s, s+1, ...`` per parallel env), selected by the training-time
-evaluation callback on a separate validation env (seed ``s + 10_000``), then reloaded from disk and
-evaluated like an analytic policy. The spread of a learned policy is across training seeds (each seed's
-value is its mean over the evaluation episodes); of an analytic policy, across evaluation episodes.
+trained on its own env (training seeds ``s, s+1, ...`` per parallel env) and validated during training on
+another env (seed ``s + 10_000``, for the learning curves); then the final model (or, with ``model: best``,
+the callback's best checkpoint) is reloaded from disk and evaluated like an analytic policy. The spread of a
+learned policy is across training seeds (each seed's value is its mean over the evaluation episodes); of an
+analytic policy, across evaluation episodes.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class LearnedEntry:
     hyperparams: dict[str, Any]
     conf_file: str | None
     backend: str = "sb3"  # training library: "sb3" or "rllib" (agents/rllib_backend.py)
+    model: Literal["last", "best"] = "last"  # sb3: evaluate the final model or the callback's best_model.zip
 
 
 LEARNED_BACKENDS = ("sb3", "rllib")
@@ -133,6 +135,9 @@ def load_suite(suite: str | Path) -> Suite:
     for item in _list(data.get("learned", []), f"{where}: learned"):
         item = _mapping(item, f"{where}: learned entry")
         algo = str(item.get("algo"))
+        model = item.get("model", "last")
+        if model not in ("last", "best"):
+            raise ValueError(f"suite {where}: learned entry {algo}: model must be 'last' or 'best', got {model!r}")
         try:
             learned.append(
                 LearnedEntry(
@@ -145,6 +150,7 @@ def load_suite(suite: str | Path) -> Suite:
                     hyperparams=dict(item.get("hyperparams") or {}),
                     conf_file=item.get("conf_file"),
                     backend=str(item.get("backend", "sb3")),
+                    model=model,
                 )
             )
             if learned[-1].backend not in LEARNED_BACKENDS:
@@ -212,6 +218,7 @@ class RunSpec:
     conf_file: str | None = None
     run_dir: str | None = None  # learned: where the training run folder goes
     backend: str = "sb3"  # learned: training library, "sb3" or "rllib"
+    model: Literal["last", "best"] = "last"  # learned (sb3): evaluate the final model or the callback's best
 
     @property
     def name(self) -> str:
@@ -255,6 +262,7 @@ def plan(suite: Suite, out_dir: str | Path) -> list[RunSpec]:
                         conf_file=entry.conf_file,
                         run_dir=str(Path(out_dir) / "runs" / entry.label / scenario.name / f"seed_{seed}"),
                         backend=entry.backend,
+                        model=entry.model,
                     )
                 )
     for scenario in suite.scenarios:
@@ -365,7 +373,7 @@ def execute_run(spec: RunSpec) -> RunResult:
         prepared = prepare(train_spec(spec))
         run_dir = run_prepared(prepared)
         best = run_dir / "best_model.zip"
-        model = best if best.is_file() else last_model(run_dir)
+        model = best if spec.model == "best" and best.is_file() else last_model(run_dir)
         factory = policy_factory(model, str(spec.algo), prepared.hyperparams.wrappers)
     episodes = evaluate(
         factory,

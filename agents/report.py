@@ -65,14 +65,19 @@ def protocol(report: Report) -> str:
         f"{e.label}: {e.algo}, {e.n_timesteps:,} steps, training seeds {list(e.seeds)}" for e in suite.learned
     )
     overrides = "; ".join(f"{s.name}: {s.overrides}" for s in suite.scenarios if s.overrides) or "none"
+    models = " / ".join(
+        dict.fromkeys(
+            "model at the end of training" if e.model == "last" else "best validation checkpoint" for e in suite.learned
+        )
+    )
     return (
         f"**Protocol** (suite `{suite.name}`). Every policy is scored by the same code "
         f"(`agents.evaluation.evaluate`) on a separate evaluation env, one episode per evaluation seed, the same "
         f"{len(seeds)} seeds ({seeds[0]}..{seeds[-1]}) for every policy, deterministic actions. Learned agents "
         f"({learned or 'none'}) are trained on their own envs (with any training-only env settings of "
-        f"`configs/<algo>.yml`, e.g. the expected instead of the sampled quality reward), the best checkpoint is "
-        f"picked on validation episodes of another env seed, reloaded from disk and evaluated like the "
-        f"analytic policies, on the scenario's own reward. "
+        f"`configs/<algo>.yml`, e.g. the expected instead of the sampled quality reward), then the {models} is "
+        f"reloaded from disk and evaluated like the analytic policies, on the scenario's own reward; learning "
+        f"curves come from validation episodes on another env seed. "
         f"Cells are mean ± half-width of the {CONFIDENCE:.0%} Student-t confidence interval: across training "
         f"seeds for learned agents (each seed's value is its mean over the evaluation episodes), across "
         f"evaluation episodes for analytic policies. Env overrides (training and evaluation): {overrides}. "
