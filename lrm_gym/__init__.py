@@ -4,7 +4,7 @@
 """
 
 from lrm_gym.core.params import Params, build_params
-from lrm_gym.envs import EnergyRoutingEnv, FlattenRoutingObservation, MaskedActionFallback
+from lrm_gym.envs import EnergyRoutingEnv, EnergyRoutingVectorEnv, FlattenRoutingObservation, MaskedActionFallback
 from lrm_gym.registration import SCENARIO_IDS, env_id, register_envs
 from lrm_gym.scenarios import ScenarioConfig, load_scenario, merge_overrides, scenario_names
 
@@ -15,6 +15,7 @@ register_envs()
 __all__ = [
     "SCENARIO_IDS",
     "EnergyRoutingEnv",
+    "EnergyRoutingVectorEnv",
     "FlattenRoutingObservation",
     "MaskedActionFallback",
     "Params",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 from typing import Any
@@ -162,6 +163,34 @@ def _assert_rows_match_single_envs(env_id: str, overrides: dict[str, Any]) -> No
             pending_reset[r] = truncated_s
             ends += truncated_s
     assert ends >= n  # every row crossed at least one episode boundary (on average about 2)
+
+
+@pytest.mark.parametrize("env_id", ["lrm_gym/EnergyRouting-Volatile-v0", "lrm_gym/EnergyRouting-SolarBattery-v0"])
+def test_a_row_continues_like_the_single_env_it_was_copied_from(env_id: str) -> None:
+    """Inject a single env's mid-episode state and generator into row 1 of a vector env; both go on alike."""
+    single = gym.make(env_id, overrides=SHORT)
+    _, info_s = single.reset(seed=9)
+    rng = np.random.default_rng(2)
+    for _ in range(37):  # somewhere inside an episode
+        _, _, _, _, info_s = single.step(int(_random_actions(info_s["action_mask"][None], rng)[0]))
+    envs = _make_vec(env_id, 3, overrides=SHORT)
+    envs.reset(seed=1)
+    inner = single.unwrapped
+    envs._state.copy_rows_from(inner._state, np.array([1]))
+    generators = [np.random.default_rng(5), copy.deepcopy(inner.np_random), np.random.default_rng(6)]
+    envs.draws = PerRowDraws(generators)
+    for _ in range(400):
+        masks = envs.action_masks()
+        np.testing.assert_array_equal(masks[1], inner.action_masks())
+        actions = _random_actions(masks, rng)
+        obs_s, reward_s, _, truncated_s, info_s = single.step(int(actions[1]))
+        obs_v, reward_v, _, truncated_v, info_v = envs.step(actions)
+        _assert_obs_row(obs_v, 1, obs_s)
+        _assert_row(info_v, 1, info_s)
+        assert (reward_v[1], truncated_v[1]) == (reward_s, truncated_s)
+        if truncated_s:
+            break
+    assert truncated_s  # the copied episode was followed to its end
 
 
 def test_same_seed_gives_identical_batches() -> None:
