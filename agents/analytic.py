@@ -76,6 +76,11 @@ class AnalyticPolicy(ABC):
         action_masks: np.ndarray | None = None,
     ) -> tuple[np.ndarray, Any]:
         """Actions for one observation (returns a 0-d array) or a batch (returns ``(n,)``); ``state`` passes through."""
+        if not isinstance(observation, Mapping) or "options" not in observation:
+            raise ValueError(
+                f"{type(self).__name__} reads the env's Dict observation (task, options, energy, queue); "
+                f"got {type(observation).__name__} (unwrap FlattenRoutingObservation for analytic policies)"
+            )
         options = np.asarray(observation["options"])
         single = options.ndim == 1
         batch = {k: np.atleast_2d(np.asarray(v, dtype=np.float64)) for k, v in observation.items()}

@@ -196,5 +196,7 @@ def test_make_policy_reports_bad_parameters_by_name() -> None:
     env = gym.make(env_id("critical"))
     with pytest.raises(ValueError, match="bad parameters for policy 'accuracy-target'"):
         make_policy("accuracy-target", env, treshold=0.7)
+    with pytest.raises(ValueError, match="reads the env's Dict observation"):
+        make_policy("supply-tracking", env).predict(np.zeros(10, np.float32))
     with pytest.raises(ValueError, match="needs an lrm_gym EnergyRouting env"):
         AccuracyTarget.from_env(gym.make("CartPole-v1"))
