@@ -139,8 +139,7 @@ def records(state: State) -> np.ndarray:
 
 def record_index(state: State, rows: np.ndarray, position: np.ndarray) -> np.ndarray:
     """Index into :func:`records` of ``(rows, position)``; ``position`` may carry trailing axes."""
-    capacity = state.queue.shape[1]
-    return (rows * capacity).reshape(rows.shape + (1,) * (np.ndim(position) - rows.ndim)) + position
+    return _outer_index(rows, state.queue.shape[1], position)
 
 
 def row_block(array: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -153,5 +152,10 @@ def row_block(array: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 def flat_index(array: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
     """Index into ``array.reshape(-1)`` of ``array[rows, columns]`` (``columns`` may add trailing axes)."""
-    width = array.shape[1]
-    return (rows * width).reshape(rows.shape + (1,) * (np.ndim(columns) - rows.ndim)) + columns
+    return _outer_index(rows, array.shape[1], columns)
+
+
+def _outer_index(rows: np.ndarray, width: int, columns: np.ndarray) -> np.ndarray:
+    extra = np.ndim(columns) - rows.ndim
+    start = rows * width
+    return (start if extra <= 0 else start.reshape(rows.shape + (1,) * extra)) + columns
