@@ -137,7 +137,10 @@ def ray_runtime(
         )
     else:
         check_reachable(address, connect_timeout_s)
-        ray.init(address=address, log_to_driver=False)
+        try:
+            ray.init(address=address, log_to_driver=False)
+        except ConnectionError as err:  # e.g. "auto" with no cluster on this machine
+            raise RayUnavailableError(f"cannot join a Ray cluster at {address!r}: {err}") from err
     try:
         yield ray
     finally:
