@@ -8,8 +8,9 @@ Read top to bottom (cleanrl style). Every number printed is measured in this run
 - the lrm_gym native vector env at 1, 64, 1024 and 4096 envs (random valid actions per sub-env);
 
 the time of one ``reset`` and the memory of the simulator state per sub-env. Ratios are against CartPole
-measured a few seconds earlier in the same process, so they survive a busy machine better than absolute
-numbers do. Each rate is the best of ``--repeats`` timed windows (the least disturbed by other processes).
+measured in the same process: the timed windows run round-robin over all envs, ``--repeats`` rounds, and
+each ratio is the median over rounds of (lrm_gym rate / CartPole rate in the same round), so a change in
+the machine's load hits both sides of a ratio. The rates printed are the best window of each env.
 
 Usage::
 
@@ -38,10 +39,10 @@ from lrm_gym.envs.vector import EnergyRoutingVectorEnv
 class Args:
     env_id: str = "lrm_gym/EnergyRouting-v0"
     """the lrm_gym env id to measure"""
-    seconds: float = 2.0
+    seconds: float = 1.0
     """length of one timed window"""
-    repeats: int = 3
-    """timed windows per measurement; the best is reported"""
+    repeats: int = 5
+    """round-robin rounds of timed windows"""
     sizes: tuple[int, ...] = (1, 64, 1024, 4096)
     """numbers of sub-envs for the vector env"""
     cartpole_vector_size: int = 1024
@@ -63,19 +64,15 @@ def parse_args() -> Args:
     return Args(**values)
 
 
-def best_rate(step_batch: Callable[[], int], seconds: float, repeats: int) -> float:
-    """Best of ``repeats`` windows of env-steps per second; ``step_batch`` runs some steps and returns how many."""
-    step_batch()  # warm-up (first-call checks, caches)
-    best = 0.0
-    for _ in range(repeats):
-        steps, start = 0, time.perf_counter()
-        while (elapsed := time.perf_counter() - start) < seconds:
-            steps += step_batch()
-        best = max(best, steps / elapsed)
-    return best
+def window_rate(step_batch: Callable[[], int], seconds: float) -> float:
+    """Env-steps per second over one window; ``step_batch`` runs some steps and returns how many."""
+    steps, start = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        steps += step_batch()
+    return steps / elapsed
 
 
-def single_env_rate(env_id: str, args: Args) -> float:
+def single_env_batch(env_id: str, args: Args) -> Callable[[], int]:
     env = gym.make(env_id)
     env.reset(seed=args.seed)
     env.action_space.seed(args.seed)
@@ -87,10 +84,11 @@ def single_env_rate(env_id: str, args: Args) -> float:
                 env.reset()
         return 1000
 
-    return best_rate(batch, args.seconds, args.repeats)
+    batch()  # warm-up (first-call checks, caches)
+    return batch
 
 
-def vector_env_rate(env_id: str, num_envs: int, args: Args) -> float:
+def vector_env_batch(env_id: str, num_envs: int, args: Args) -> Callable[[], int]:
     envs = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point")
     envs.reset(seed=args.seed)
     envs.action_space.seed(args.seed)
@@ -101,7 +99,34 @@ def vector_env_rate(env_id: str, num_envs: int, args: Args) -> float:
             envs.step(envs.action_space.sample())
         return per_batch * num_envs
 
-    return best_rate(batch, args.seconds, args.repeats)
+    batch()
+    return batch
+
+
+def measure(args: Args) -> tuple[dict[str, float], dict[str, float]]:
+    """Best rate of every env, and the median ratio of each lrm_gym env to its CartPole reference.
+
+    The windows run round-robin, ``repeats`` rounds: a reference and the envs compared with it are measured
+    seconds apart in every round, so a change in the machine's load hits both sides of a ratio.
+    """
+    batches = {
+        "cartpole": single_env_batch("CartPole-v1", args),
+        "cartpole_vector": vector_env_batch("CartPole-v1", args.cartpole_vector_size, args),
+        "single": single_env_batch(args.env_id, args),
+    } | {f"vector{n}": vector_env_batch(args.env_id, n, args) for n in args.sizes}
+    rounds: dict[str, list[float]] = {name: [] for name in batches}
+    for _ in range(args.repeats):
+        for name, batch in batches.items():
+            rounds[name].append(window_rate(batch, args.seconds))
+    best = {name: max(rates) for name, rates in rounds.items()}
+    ratio = {"single": _median_ratio(rounds["single"], rounds["cartpole"])} | {
+        f"vector{n}": _median_ratio(rounds[f"vector{n}"], rounds["cartpole_vector"]) for n in args.sizes
+    }
+    return best, ratio
+
+
+def _median_ratio(rates: list[float], reference: list[float]) -> float:
+    return float(np.median([r / ref for r, ref in zip(rates, reference, strict=True)]))
 
 
 def reset_seconds(make: Callable[[], gym.Env | gym.vector.VectorEnv], repeats: int = 5) -> float:
@@ -138,24 +163,19 @@ def machine() -> str:
 def main() -> None:
     args = parse_args()
     print(f"machine: {machine()}")
-    print(f"env: {args.env_id}; best of {args.repeats} windows of {args.seconds:.1f} s each\n")
+    print(f"env: {args.env_id}; {args.repeats} round-robin rounds of {args.seconds:.1f} s windows\n")
 
-    cartpole = single_env_rate("CartPole-v1", args)
-    cartpole_vec = vector_env_rate("CartPole-v1", args.cartpole_vector_size, args)
-    single = single_env_rate(args.env_id, args)
-    vector = {n: vector_env_rate(args.env_id, n, args) for n in args.sizes}
-
+    best, ratio = measure(args)
     rows = [
-        ("CartPole-v1, gym.make", cartpole, "1.00x CartPole"),
-        (f"CartPole-v1, vector x{args.cartpole_vector_size}", cartpole_vec, "1.00x CartPole vector"),
-        ("lrm_gym single, gym.make", single, f"{single / cartpole:.2f}x CartPole"),
+        ("CartPole-v1, gym.make", best["cartpole"], "reference"),
+        (f"CartPole-v1, vector x{args.cartpole_vector_size}", best["cartpole_vector"], "reference"),
+        ("lrm_gym single, gym.make", best["single"], f"{ratio['single']:.3f}x CartPole"),
     ]
-    for n, rate in vector.items():
-        ratio = f"{rate / cartpole_vec:.2f}x CartPole vector, {rate / single:.0f}x lrm_gym single"
-        rows.append((f"lrm_gym vector x{n}", rate, ratio))
-    print(f"{'env':<34}{'env-steps/s':>14}  ratio")
-    for name, rate, ratio in rows:
-        print(f"{name:<34}{rate:>14,.0f}  {ratio}")
+    for n in args.sizes:
+        rows.append((f"lrm_gym vector x{n}", best[f"vector{n}"], f"{ratio[f'vector{n}']:.3f}x CartPole vector"))
+    print(f"{'env':<34}{'env-steps/s':>14}  ratio (median over rounds)")
+    for name, rate, text in rows:
+        print(f"{name:<34}{rate:>14,.0f}  {text}")
 
     print("\nreset time (best of 5):")
     scenario = gym.spec(args.env_id).kwargs["scenario"]
