@@ -43,7 +43,11 @@ class BatchRoutingActions(spaces.MultiDiscrete):
         super().__init__(np.full(num_envs, n_actions, dtype=np.int64))
         self._mask_source: weakref.WeakMethod | None = None
         if mask_source is not None:
-            self._mask_source = weakref.WeakMethod(mask_source)  # type: ignore[arg-type]
+            self.link(mask_source)
+
+    def link(self, mask_source: Callable[[], np.ndarray]) -> None:
+        """Sample from the masks ``mask_source()`` returns (held by weak reference)."""
+        self._mask_source = weakref.WeakMethod(mask_source)  # type: ignore[arg-type]
 
     def sample(self, mask: Any = None, probability: Any = None) -> np.ndarray:
         source = self._mask_source() if self._mask_source is not None else None
@@ -219,6 +223,11 @@ class EnergyRoutingVectorEnv(VectorEnv):
             obs = {key: value[0] for key, value in self._last_obs.items()}
             return (text_dashboard(self.params, step_info(self._state, 0, self._state.mask[0]), obs),)
         return (energy_panel(self._history, self.params),)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if isinstance(self.action_space, BatchRoutingActions):
+            self.action_space.link(self.action_masks)  # the weak link to the masks is not pickled
 
     def _draws(self) -> Draws | np.random.Generator:
         return self.np_random if self.draws is None else self.draws
