@@ -235,7 +235,9 @@ def test_episode_metrics_agree_statistically() -> None:
 
     For each metric the two means must agree within 4 standard errors of their difference,
     ``4 * sqrt(se_v^2 + se_s^2)``: a false alarm has probability about 6e-5 per metric when the two envs
-    simulate the same process.
+    simulate the same process. The spreads must agree too (sub-envs that shared draws would agree in mean
+    but not in spread): ``log(var_v / var_s)`` has standard error ``sqrt(2 * (2 / (n - 1) + kurt / n))``
+    with ``kurt`` the pooled excess kurtosis, and must lie within 4 of them.
     """
     overrides = {"horizon_slots": 10, "arrivals": {"rate_per_slot": 6.0}}
     env_id = "lrm_gym/EnergyRouting-Volatile-v0"
@@ -268,6 +270,14 @@ def test_episode_metrics_agree_statistically() -> None:
     for key in keys:
         se = np.sqrt(vec[key].var(ddof=1) / episodes + ref[key].var(ddof=1) / episodes)
         assert abs(vec[key].mean() - ref[key].mean()) <= 4.0 * se + 1e-12, key
+        var_v, var_s = vec[key].var(ddof=1), ref[key].var(ddof=1)
+        if var_v == var_s == 0.0:  # a metric constant in both (no drops under this policy) agrees exactly
+            continue
+        assert var_v > 0 and var_s > 0, key
+        pooled = np.concatenate([vec[key] - vec[key].mean(), ref[key] - ref[key].mean()])
+        kurt = max(float(np.mean(pooled**4) / np.mean(pooled**2) ** 2) - 3.0, 0.0)
+        se_log = np.sqrt(2.0 * (2.0 / (episodes - 1) + kurt / episodes))
+        assert abs(np.log(var_v / var_s)) <= 4.0 * se_log, key
 
 
 @st.composite
