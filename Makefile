@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/lrm-gym demo
+	$(BIN)/lrm-gym benchmark --suite quick --out results/quick
 
 test: $(STAMP)
 	$(BIN)/pytest -n 2 --durations=15
