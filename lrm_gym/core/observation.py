@@ -106,7 +106,7 @@ def observe(params: Params, state: State, rows: np.ndarray, mask: np.ndarray) ->
         fraction = left / model_capacity
     else:  # unlimited capacity (inf) counts as full
         fraction = np.divide(left, model_capacity, out=np.ones_like(left), where=finite)
-    np.clip(fraction, 0.0, 1.0, out=fraction)
+    np.minimum(np.maximum(fraction, 0.0, out=fraction), 1.0, out=fraction)  # a clip without np.clip's overhead
     options[:, 3 * o : 4 * o] = fraction.take(params.option_model, axis=1)
     options[:, 4 * o :] = mask[:, 1:]
 
@@ -130,9 +130,10 @@ def observe(params: Params, state: State, rows: np.ndarray, mask: np.ndarray) ->
     queue[:, 0] = left_to_decide + np.where(live, state.slot_deferred[rows], 0)
     queue[:, 1] = left_to_decide
     if preview_n:
-        index = state.head[rows][:, None] + 1 + np.arange(preview_n)[None, :]
+        index = state.head[rows][:, None] + np.arange(1, preview_n + 1)
         exists = (index < state.q_len[rows][:, None]) & live[:, None]
-        at = record_index(state, rows, np.minimum(index, capacity - 1))[..., None] * len(QUEUE_FIELDS)
+        np.minimum(index, capacity - 1, out=index)
+        at = (index + (rows * capacity)[:, None])[..., None] * len(QUEUE_FIELDS)
         # only the three previewed fields of each upcoming task record
         upcoming = state.queue.reshape(-1).take(at + _PREVIEW_FIELDS)
         upcoming[..., 0] += 1.0  # class + 1, so that 0 means "no task"
