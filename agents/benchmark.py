@@ -412,7 +412,7 @@ class TrajectoryRecorder:
 
     def __init__(self, seed: int) -> None:
         self.seed = seed
-        self.series: dict[str, list[float]] = {"slot": [], "storage_j": []} | {k: [] for k in TRAJECTORY_KEYS}
+        self.series: dict[str, list[float]] = {k: [] for k in ("slot", "storage_j", *TRAJECTORY_KEYS)}
 
     def __call__(self, seed: int, info: Mapping[str, Any]) -> None:
         if seed != self.seed or not info["slots_closed"]:

@@ -90,7 +90,7 @@ def markdown(report: Report) -> str:
     header = ["scenario", "policy", "kind", "n"] + [title for _, title in COLUMNS]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "|".join(["---"] * 4 + ["---:"] * len(COLUMNS)) + "|")
-    best = {}
+    best: dict[str, Row] = {}
     for row in report.rows:
         if row.scenario not in best or row.mean["episode_return"] > best[row.scenario].mean["episode_return"]:
             best[row.scenario] = row

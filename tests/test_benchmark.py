@@ -154,6 +154,7 @@ def test_local_executor_keeps_other_runs_when_one_fails(workers: int) -> None:
         (("- accuracy-target", "- best-guess"), "unknown policy 'best-guess'"),
         (("n_epochs: 1}", "n_epochz: 1}"), "has no parameter"),
         (("seeds: [11, 12, 13]", "seeds: []"), "eval.seeds is empty"),
+        (("eval_episodes: 1\n", "eval_episodes: 1\n    model: worst\n"), "model must be 'last' or 'best'"),
     ],
 )
 def test_bad_suites_fail_before_any_run(
