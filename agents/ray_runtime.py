@@ -86,6 +86,17 @@ def check_reachable(address: str, timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S) 
         ) from err
 
 
+def _auth_hint() -> str:
+    # Ray enables token authentication on the clusters it starts, but a client joining an explicit address
+    # only sends a token when told to: the usual reason a reachable cluster refuses a connection.
+    if os.environ.get("RAY_AUTH_MODE", "").lower() == "token":
+        return ""
+    return (
+        "; if the cluster uses token authentication, set RAY_AUTH_MODE=token and give the cluster's token in "
+        "RAY_AUTH_TOKEN or ~/.ray/auth_token"
+    )
+
+
 def local_num_cpus(requested: int | None) -> int:
     """CPUs for a local runtime: ``requested``, capped at the cores this process may use.
 
@@ -139,8 +150,9 @@ def ray_runtime(
         check_reachable(address, connect_timeout_s)
         try:
             ray.init(address=address, log_to_driver=False)
-        except ConnectionError as err:  # e.g. "auto" with no cluster on this machine
-            raise RayUnavailableError(f"cannot join a Ray cluster at {address!r}: {err}") from err
+        except ConnectionError as err:  # "auto" with no cluster here, or a cluster that refused us
+            hint = _auth_hint() if address != "auto" else ""
+            raise RayUnavailableError(f"cannot join a Ray cluster at {address!r}: {err}{hint}") from err
     try:
         yield ray
     finally:
