@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     executor = make_executor(args.backend, args.workers, **_executor_options(args))  # a bad --address fails here
     if args.readme is not None and not Path(args.readme).is_file():
         raise ValueError(f"--readme {args.readme} does not exist")
-    out = Path(args.out)
+    out = Path(args.out) if args.out else Path("results") / suite.name
     runs = plan(suite, out)
     validate(runs)  # every bad policy, parameter, algorithm or hyperparameter fails here, before training
     print(f"Suite {suite.name}: {len(runs)} runs on {args.workers} worker(s), backend {args.backend}", flush=True)
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     results = tuple(o for o in outcomes if isinstance(o, RunResult))
     errors = tuple(o for o in outcomes if isinstance(o, RunError))
     rows = tuple(aggregate(results)) if results else ()
-    command = f"lrm-gym benchmark --suite {args.suite} --out {args.out} --workers {args.workers}"
+    command = f"lrm-gym benchmark --suite {args.suite} --out {out} --workers {args.workers}"
     if args.readme is not None:
         command += f" --readme {args.readme}"
     report = Report(
@@ -89,7 +89,7 @@ def add_parser(subparsers: Any) -> None:
         description="Run a benchmark suite and write tables (Markdown, CSV, JSON) and plots.",
     )
     parser.add_argument("--suite", default="quick", help=f"one of {available_suites()} or a path to a suite YAML")
-    parser.add_argument("--out", default="benchmark", help="output folder")
+    parser.add_argument("--out", default=None, help="output folder (default results/<suite name>)")
     parser.add_argument("--backend", default="local", help=f"executor, one of {sorted(EXECUTORS)}")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="parallel runs")
     parser.add_argument("--readme", default=None, help="also replace the suite's block in this README")
