@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import socket
 import subprocess
 import sys
@@ -349,6 +350,28 @@ def test_executor_without_address_starts_and_stops_its_own_local_runtime() -> No
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[2.0, 3.0] False"
+
+
+@needs_ray
+def test_executor_joins_a_running_cluster_by_address(ray_local: Any) -> None:
+    # The module's runtime stands in for a cluster; a fresh interpreter joins it by its GCS address.
+    address = ray_local.get_runtime_context().gcs_address
+    code = textwrap.dedent(
+        f"""
+        import math, ray
+        from agents.ray_executor import RayExecutor
+        from agents.ray_runtime import ray_runtime
+        with ray_runtime({address!r}):
+            print(ray.get_runtime_context().gcs_address)
+        print(RayExecutor(workers=1, address={address!r}, progress=False).map(math.sqrt, [4.0]), ray.is_initialized())
+        """
+    )
+    env = os.environ | {"RAY_AUTH_MODE": "token"}  # the runtime started here uses Ray's default token auth
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-2:] == [address, "[2.0] False"]
+    # Leaving disconnects the client only: the cluster still runs tasks.
+    assert ray_local.get(ray_local.remote(lambda x: x * x).remote(3)) == 9
 
 
 @needs_ray
