@@ -78,7 +78,10 @@ def _relative_images(text: str, out: Path, readme: Path) -> str:
     figures = [f"![per-scenario bars]({rel}/bars.png)"]
     if (out / "learning_curves.png").is_file():
         figures.append(f"![learning curves]({rel}/learning_curves.png)")
-    figures += [f"![{p.stem}]({rel}/{p.name})" for p in sorted(out.glob("energy_balance_*.png"))]
+    balance = sorted(out.glob("energy_balance_*.png"))
+    if balance:  # one figure per scenario: linked, not inlined, to keep the README readable
+        links = ", ".join(f"[{p.stem.removeprefix('energy_balance_')}]({rel}/{p.name})" for p in balance)
+        figures.append(f"\nOne evaluation episode slot by slot, best analytic vs best learned policy: {links}.")
     return text + "\n" + "\n".join(figures) + "\n"
 
 
