@@ -170,3 +170,16 @@ def test_model_for_another_env_is_refused_before_training(tmp_path: Path) -> Non
     with pytest.raises(ValueError, match="does not fit env"):
         load_policy(path, "ppo", gym.make(ENV))
     assert not (tmp_path / "logs").exists()
+
+
+def test_flattened_observation_variant_trains_and_evaluates_on_the_dict_env(tmp_path: Path) -> None:
+    flat = "env_wrapper:[lrm_gym.MaskedActionFallback, lrm_gym.FlattenRoutingObservation]"
+    done = train_tiny("ppo", tmp_path, flat, "policy:MlpPolicy")
+    assert done.returncode == 0, done.stderr
+    run = tmp_path / "ppo" / "lrm_gym-EnergyRouting-Volatile-v0_1"
+    wrappers = (("lrm_gym.MaskedActionFallback", {}), ("lrm_gym.FlattenRoutingObservation", {}))
+    env = gym.make(ENV, overrides={"horizon_slots": 2})
+    policy = load_policy(last_model(run), "ppo", env, wrappers)
+    assert policy.flatten  # the model sees the flat vector, the benchmark feeds the Dict observation
+    episodes = evaluate(lambda env: load_policy(last_model(run), "ppo", env, wrappers), ENV, [3], {"horizon_slots": 2})
+    assert episodes[0].steps > 0
