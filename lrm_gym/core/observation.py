@@ -71,9 +71,10 @@ def observation_space(params: Params) -> spaces.Dict:
 
 def _box(low: np.ndarray, high: np.ndarray) -> spaces.Box:
     # A feature that is constant in a scenario (slack when no class has any, storage when there is none)
-    # gets a unit range, so that no dimension of the Box is degenerate (low == high).
-    high = np.where(high > low, high, low + 1.0)
-    return spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
+    # gets a unit range, so that no dimension of the Box is degenerate (low == high). Compared in float32,
+    # the space's dtype, where a tiny positive bound (e.g. a supply of 1e-300 J) rounds to 0.
+    low32, high32 = low.astype(np.float32), high.astype(np.float32)
+    return spaces.Box(low32, np.where(high32 > low32, high32, low32 + 1.0), dtype=np.float32)
 
 
 def observe(params: Params, state: State, rows: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
