@@ -28,6 +28,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.save_util import load_from_zip_file
 
 import lrm_gym  # noqa: F401  (registers the env ids)
+from agents.run_folders import env_name, next_run_dir
 
 ALGOS: dict[str, type[BaseAlgorithm]] = {"a2c": A2C, "dqn": DQN, "maskable-ppo": MaskablePPO, "ppo": PPO}
 """Algorithm name (as on the command line and in run folders) -> class."""
@@ -410,19 +411,6 @@ class PreparedRun:
     @property
     def env_name(self) -> str:
         return env_name(self.spec.env_id)
-
-
-def env_name(env_id: str) -> str:
-    """The env id as a folder name, as rl-zoo3 writes it: ``/`` becomes ``-``."""
-    return env_id.replace("/", "-")
-
-
-def next_run_dir(log_folder: str | Path, algo: str, env_id: str) -> Path:
-    """``<log_folder>/<algo>/<env>_<n>`` with ``n`` one more than the largest existing run (rl-zoo3 numbering)."""
-    base = Path(log_folder) / algo
-    name = env_name(env_id)
-    taken = [int(p.name.rsplit("_", 1)[1]) for p in base.glob(f"{name}_*") if p.name.rsplit("_", 1)[1].isdigit()]
-    return base / f"{name}_{max(taken, default=0) + 1}"
 
 
 def prepare(spec: TrainSpec) -> PreparedRun:

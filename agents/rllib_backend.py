@@ -42,6 +42,7 @@ import yaml
 import lrm_gym
 from agents.evaluation import EpisodeMetrics, evaluate
 from agents.ray_runtime import ray_runtime, require_ray
+from agents.run_folders import env_name, next_run_dir
 
 ALGOS: tuple[str, ...] = ("ppo",)
 """Algorithms this backend trains (RLlib's action-masking module pattern is written for PPO)."""
@@ -169,19 +170,6 @@ class TrainResult:
     model_dir: Path  # the final checkpoint
     best_dir: Path  # the checkpoint with the best mean validation return (SB3's ``best_model``)
     evaluation: list[EpisodeMetrics]  # of the final checkpoint
-
-
-def env_folder_name(env_id: str) -> str:
-    """rl-zoo3's folder name for an env id: ``/`` replaced by ``-`` (huggingface_sb3's ``EnvironmentName``)."""
-    return env_id.replace("/", "-")
-
-
-def next_run_dir(log_folder: str | Path, algo: str, env_id: str) -> Path:
-    """``<log_folder>/<algo>/<env>_<n+1>`` where ``n`` is the largest existing run number (rl-zoo3's rule)."""
-    root = Path(log_folder) / algo
-    name = env_folder_name(env_id)
-    taken = [int(p.name.rsplit("_", 1)[1]) for p in root.glob(f"{name}_*") if p.name.rsplit("_", 1)[1].isdigit()]
-    return root / f"{name}_{max(taken, default=0) + 1}"
 
 
 def _every(freq: int, batch: int) -> int:
@@ -377,7 +365,7 @@ def _write_config(run: ResolvedRun) -> None:
     import ray
     import torch
 
-    params_dir = run.run_dir / env_folder_name(run.config.env_id)
+    params_dir = run.run_dir / env_name(run.config.env_id)
     params_dir.mkdir(exist_ok=True)
     resolved = {
         "source": run.source,
