@@ -28,7 +28,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.save_util import load_from_zip_file
 
 import lrm_gym  # noqa: F401  (registers the env ids)
-from agents.run_folders import env_name, next_run_dir
+from agents.zoo import env_name, next_run_dir, read_hyperparams_entry
 
 ALGOS: dict[str, type[BaseAlgorithm]] = {"a2c": A2C, "dqn": DQN, "maskable-ppo": MaskablePPO, "ppo": PPO}
 """Algorithm name (as on the command line and in run folders) -> class."""
@@ -113,23 +113,11 @@ def load_hyperparams(
     The entry keyed by ``env_id`` wins, else ``default`` (as in rl-zoo3). ``overrides`` (e.g. from
     ``--hyperparams``) replace keys of the entry. Every problem is a ``ValueError`` naming the file and key.
     """
-    import yaml
-
     check_algo(algo)
     check_env_id(env_id)
     path = config_path(algo, conf_file)
-    try:
-        table = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as err:
-        raise ValueError(f"cannot read hyperparameter file {path}: {err}") from err
-    if not isinstance(table, dict):
-        raise ValueError(f"hyperparameter file {path} must map env ids (or 'default') to settings")
-    key = env_id if env_id in table else "default"
-    if key not in table:
-        raise ValueError(f"{path} has no entry for {env_id!r} and no 'default' entry")
-    raw = dict(table[key] or {})
+    raw, source = read_hyperparams_entry(path, env_id)
     raw.update(overrides or {})
-    source = f"{path}[{key}]"
     bad = sorted(_UNSUPPORTED_KEYS & raw.keys())
     if bad:
         raise ValueError(f"{source}: keys {bad} are rl-zoo3 features lrm-gym train does not implement")

@@ -42,7 +42,7 @@ import yaml
 import lrm_gym
 from agents.evaluation import EpisodeMetrics, evaluate
 from agents.ray_runtime import ray_runtime, require_ray
-from agents.run_folders import env_name, next_run_dir
+from agents.zoo import env_name, next_run_dir, read_hyperparams_entry
 
 ALGOS: tuple[str, ...] = ("ppo",)
 """Algorithms this backend trains (RLlib's action-masking module pattern is written for PPO)."""
@@ -235,17 +235,7 @@ def _read_conf(conf_file: str | None, env_id: str) -> tuple[dict[str, Any], str]
     """The entry for ``env_id`` (else ``default``) of an rl-zoo3-style YAML file, and where it came from."""
     if conf_file is None:
         return {}, "rllib PPO defaults"
-    path = Path(conf_file)
-    try:
-        table = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as err:
-        raise ValueError(f"cannot read hyperparameter file {path}: {err}") from err
-    if not isinstance(table, dict):
-        raise ValueError(f"hyperparameter file {path} must map env ids (or 'default') to settings")
-    key = env_id if env_id in table else "default"
-    if key not in table:
-        raise ValueError(f"{path} has no entry for {env_id!r} and no 'default' entry")
-    return dict(table[key] or {}), f"{path}[{key}]"
+    return read_hyperparams_entry(Path(conf_file), env_id)
 
 
 def build_algo_config(run: ResolvedRun) -> Any:
