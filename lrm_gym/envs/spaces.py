@@ -10,6 +10,16 @@ import numpy as np
 from gymnasium import spaces
 
 
+def preferred_actions(valid: np.ndarray) -> np.ndarray:
+    """Actions an unmasked ``sample()`` draws from: the valid options, and defer (0) only when none is valid.
+
+    Works on one mask ``(A,)`` or a batch ``(n, A)``.
+    """
+    preferred = np.array(valid, dtype=bool)
+    preferred[..., 0] &= ~preferred[..., 1:].any(axis=-1)
+    return preferred
+
+
 class RoutingActions(spaces.Discrete):
     """``Discrete(1 + M * B)`` that knows the env's current action mask.
 
@@ -31,10 +41,7 @@ class RoutingActions(spaces.Discrete):
     def sample(self, mask: np.ndarray | None = None, probability: np.ndarray | None = None) -> np.int64:
         source = self._mask_source() if self._mask_source is not None else None
         if mask is None and probability is None and source is not None:
-            valid = np.asarray(source(), dtype=bool)
-            preferred = valid.copy()
-            preferred[0] = valid[0] and not valid[1:].any()
-            return super().sample(mask=preferred.astype(np.int8))
+            return super().sample(mask=preferred_actions(source()).astype(np.int8))
         return super().sample(mask=mask, probability=probability)
 
     def __getstate__(self) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from lrm_gym.core.params import Params, build_params
 from lrm_gym.core.state import COUNTERS, State
 from lrm_gym.envs.energy_routing import step_info
 from lrm_gym.envs.render import SlotRecord, energy_panel, text_dashboard
+from lrm_gym.envs.spaces import preferred_actions
 from lrm_gym.scenarios.loader import load_scenario
 from lrm_gym.scenarios.schema import ScenarioConfig
 
@@ -52,10 +53,8 @@ class BatchRoutingActions(spaces.MultiDiscrete):
     def sample(self, mask: Any = None, probability: Any = None) -> np.ndarray:
         source = self._mask_source() if self._mask_source is not None else None
         if mask is None and probability is None and source is not None:
-            valid = np.asarray(source(), dtype=bool)
-            preferred = valid.copy()
-            preferred[:, 0] &= ~valid[:, 1:].any(axis=1)
-            keys = self.np_random.random(valid.shape)
+            preferred = preferred_actions(source())
+            keys = self.np_random.random(preferred.shape)
             keys[~preferred] = -1.0
             return keys.argmax(axis=1).astype(self.dtype)
         return super().sample(mask=mask, probability=probability)
