@@ -1,8 +1,7 @@
 """``lrm-gym demo``: one seeded episode of every shipped scenario under a simple rule, summarised.
 
-The rule is the inference-compute reference rule read off the observation: the cheapest feasible option
-whose expected accuracy for the task meets a target, else the most accurate feasible option; defer only
-when nothing is feasible.
+The rule is :class:`agents.analytic.AccuracyTarget`, the inference-compute reference rule: the cheapest
+option whose expected accuracy for the task meets a target, else the most accurate option.
 """
 
 from __future__ import annotations
@@ -11,35 +10,22 @@ import argparse
 from typing import Any
 
 import gymnasium as gym
-import numpy as np
 from rich.console import Console
 from rich.table import Table
 
 import lrm_gym
+from agents.analytic import AccuracyTarget
 from lrm_gym.registration import SCENARIO_IDS, env_id
-
-
-def cheapest_accurate_action(obs: dict[str, np.ndarray], mask: np.ndarray, n_options: int, target: float) -> int:
-    """The cheapest feasible option meeting ``target`` expected accuracy, else the most accurate one."""
-    energy = obs["options"][:n_options]
-    accuracy = obs["options"][2 * n_options : 3 * n_options]
-    feasible = mask[1:].astype(bool)
-    if not feasible.any():
-        return 0
-    meets = feasible & (accuracy >= target)
-    if meets.any():
-        return 1 + int(np.argmin(np.where(meets, energy, np.inf)))
-    return 1 + int(np.argmax(np.where(feasible, accuracy, -np.inf)))
 
 
 def run_episode(scenario: str, seed: int, target: float) -> dict[str, Any]:
     env = gym.make(env_id(scenario))
-    n_options = env.unwrapped.params.n_options  # type: ignore[attr-defined]
+    policy = AccuracyTarget.from_env(env, target=target)
     obs, info = env.reset(seed=seed)
     episode_return, steps = 0.0, 0
     while True:
-        action = cheapest_accurate_action(obs, info["action_mask"], n_options, target)
-        obs, reward, terminated, truncated, info = env.step(action)
+        action, _ = policy.predict(obs, action_masks=info["action_mask"].astype(bool))
+        obs, reward, terminated, truncated, info = env.step(int(action))
         episode_return += float(reward)
         steps += 1
         if terminated or truncated:
@@ -112,4 +98,4 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-__all__ = ["add_parser", "cheapest_accurate_action", "lrm_gym", "run_episode"]
+__all__ = ["add_parser", "lrm_gym", "run_episode"]
