@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from lrm_gym.core import dynamics
-from lrm_gym.core.observation import observe
 from lrm_gym.core.params import Params, build_params
 from lrm_gym.core.state import COUNTERS, C, State
 from lrm_gym.scenarios.loader import load_scenario
@@ -72,14 +71,13 @@ def simulate(
         scenario: a scenario name, YAML path, or already built :class:`Params`.
         overrides: scenario overrides (ignored when ``scenario`` is :class:`Params`).
         n_envs: episodes run side by side.
-        seed: seeds the one generator that drives every episode.
+        seed: episode ``i`` draws from the random stream seeded ``seed + i`` (as a vector env reset with it).
     """
     params = scenario if isinstance(scenario, Params) else build_params(load_scenario(scenario, overrides))
     if not hasattr(policy, "predict"):
         policy = policy(params)
     if n_envs < 2:
         raise ValueError(f"n_envs must be >= 2 (standard errors need two episodes), got {n_envs}")
-    rng = np.random.default_rng(seed)
     state = State.allocate(params, n_envs)
     rows = np.arange(n_envs)
     series = {name: np.zeros((n_envs, params.horizon_slots)) for name in SLOT_FIELDS}
@@ -92,21 +90,18 @@ def simulate(
         for name in SLOT_FIELDS[:-1]:
             series[name][done, last] += state.step[done, C[name]]
         # arrivals of a step belong to the slot it opened (the current one), not to the slot it closed
-        live = np.flatnonzero(~state.truncated)
+        live = np.flatnonzero(state.truncated == 0)
         series["tasks_arrived"][live, state.slot[live]] += state.step[live, C["tasks_arrived"]]
         return int(np.sum(closed[done] - 1))
 
-    dynamics.begin_step(state, rows)
-    dynamics.reset_rows(params, state, rows, rng)
+    dynamics.seed_rows(state, rows, seed + rows)
+    dynamics.reset_rows(params, state, rows)
     merged += record()
     while not state.truncated.all():
-        mask = dynamics.action_mask(params, state, rows)
-        actions, _ = policy.predict(observe(params, state, rows, mask), action_masks=mask)
-        actions = np.where(state.truncated, 0, np.asarray(actions, dtype=np.int64).reshape(n_envs))
-        dynamics.begin_step(state, rows)
-        dynamics.decide(params, state, rows, actions)
-        dynamics.advance(params, state, rows, rng)
-        dynamics.end_step(state, rows)
+        mask = dynamics.action_mask(state, rows)
+        actions, _ = policy.predict(dynamics.observe(params, state, rows), action_masks=mask)
+        actions = np.where(state.truncated > 0, 0, np.asarray(actions, dtype=np.int64).reshape(n_envs))
+        dynamics.step_rows(params, state, rows, actions)
         merged += record()
     return SlotSeries(
         **series,

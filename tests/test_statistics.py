@@ -12,7 +12,7 @@ import pytest
 
 from lrm_gym.core.outcomes import sample_steps, step_moments
 from lrm_gym.core.params import build_params
-from lrm_gym.core.supply import sample_supply_path
+from lrm_gym.core.supply import sample_supply_paths
 from lrm_gym.scenarios import load_scenario
 
 Z = 4.0
@@ -98,9 +98,7 @@ def test_env_reports_the_moments_it_samples() -> None:
 def test_supply_paths_have_the_configured_mean(scenario: str) -> None:
     """Per-path means over 1,000 independent episodes; SE from their spread (valid for any autocorrelation)."""
     params = build_params(load_scenario(scenario))
-    paths = sample_supply_path(
-        params.supply, np.random.default_rng(3), 1000, params.horizon_slots, params.start_hour, params.slot_seconds
-    )
+    paths = sample_supply_paths(params, np.arange(1000), params.horizon_slots)
     per_path = paths.mean(axis=1)
     se = per_path.std(ddof=1) / np.sqrt(per_path.size)
     # solar: the clear-sky shape averages to 1/pi only over whole days; its horizon is exactly one day.
@@ -112,12 +110,12 @@ def test_gaussian_and_ar1_supply_moments() -> None:
     """Gaussian: std as configured; AR(1): stationary std and lag-1 correlation phi."""
     base = {"supply": {"kind": "gaussian", "mean_w": 1000.0, "std_w": 100.0, "provisioning": None}}
     params = build_params(load_scenario("critical", base))
-    paths = sample_supply_path(params.supply, np.random.default_rng(4), 200, 500, 0.0, params.slot_seconds)
+    paths = sample_supply_paths(params, np.arange(200), 500)
     n = paths.size
     assert abs(paths.std() - params.supply.std_j) <= Z * params.supply.std_j / np.sqrt(2 * n)
     ar = {"supply": {**base["supply"], "kind": "ar1", "phi": 0.8}}
     params = build_params(load_scenario("critical", ar))
-    paths = sample_supply_path(params.supply, np.random.default_rng(5), 400, 400, 0.0, params.slot_seconds)
+    paths = sample_supply_paths(params, np.arange(400), 400)
     dev = (paths - params.supply.mean_j) / params.supply.std_j
     lag1 = np.mean(dev[:, 1:] * dev[:, :-1])
     # per-path lag-1 products are correlated; use the spread of per-path estimates for the SE

@@ -220,9 +220,12 @@ def test_critical_point_loss_with_demand_driven_variance() -> None:
 
 @pytest.mark.parametrize(("capacity", "k"), [(4.0, 0.0), (8.0, 0.25), (8.0, -0.25)])
 def test_buffered_loss_rates_match_simulation(capacity: float, k: float) -> None:
-    """Lossless storage of C >> sigma against the Siegmund-corrected diffusion (|z| <= 2.2 in development).
+    """Lossless storage of C >> sigma against the Siegmund-corrected diffusion (|z| <= 2.4 over 192 episodes
+    per case in development).
 
-    The first ``2 (C / sigma)^2 + 10`` slots (the storage level's mixing time) are discarded.
+    The first ``2 (C / sigma)^2 + 10`` slots (the storage level's mixing time) are discarded. Per-episode
+    losses at the far boundary are mostly zero with rare large values, so the standard error needs many
+    episodes to be trustworthy: 128 here (32 gave a 4.4-SE miss on one seed).
     """
     horizon = 400
     setting = merge_overrides(GAUSSIAN, {"horizon_slots": horizon})
@@ -238,7 +241,7 @@ def test_buffered_loss_rates_match_simulation(capacity: float, k: float) -> None
             },
         )
     )
-    series = simulate(AccuracyTarget(params), params, n_envs=32, seed=5)
+    series = simulate(AccuracyTarget(params), params, n_envs=128, seed=5)
     burn = int(2 * capacity**2) + 10
     expected = theory.buffered_loss_rates(k * sigma, sigma, capacity * sigma, boundary_correction=True)
     for values, value in ((series.auxiliary_j, expected.auxiliary), (series.waste_j, expected.waste)):

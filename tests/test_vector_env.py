@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import pickle
 import re
 from pathlib import Path
@@ -17,7 +16,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lrm_gym
-from lrm_gym.core.draws import PerRowDraws
 from lrm_gym.envs.vector import EnergyRoutingVectorEnv
 from tests.conftest import ALL_IDS
 
@@ -120,7 +118,7 @@ EDGE_OVERRIDES = [
 
 
 @pytest.mark.parametrize("env_id", ALL_IDS)
-def test_each_row_matches_a_single_env_given_the_same_draws(env_id: str) -> None:
+def test_each_row_matches_a_single_env_given_the_same_seed(env_id: str) -> None:
     _assert_rows_match_single_envs(env_id, SHORT)
 
 
@@ -130,19 +128,17 @@ def test_each_row_matches_a_single_env_on_edge_paths(overrides: dict[str, Any]) 
 
 
 def _assert_rows_match_single_envs(env_id: str, overrides: dict[str, Any]) -> None:
-    """Per-row generators injected into the vector env; row r equals a single env driven by generator r.
+    """Row r of a vector env reset with per-row seeds equals a single env reset with seed r's seed.
 
-    Rows reach their episode ends at different steps, so one row autoresets while the others step on.
+    Rows reach their episode ends at different steps, so one row autoresets (continuing its random stream,
+    as the single env's ``reset()`` without a seed does) while the others step on.
     """
     n = 3
     seeds = [101, 202, 303]
     singles = [gym.make(env_id, overrides=overrides) for _ in range(n)]
-    for env, seed in zip(singles, seeds, strict=True):
-        env.unwrapped.np_random = np.random.default_rng(seed)
     envs = _make_vec(env_id, n, overrides=overrides)
-    envs.draws = PerRowDraws([np.random.default_rng(seed) for seed in seeds])
-    outs = [env.reset() for env in singles]
-    obs_v, info_v = envs.reset()
+    outs = [env.reset(seed=seed) for env, seed in zip(singles, seeds, strict=True)]
+    obs_v, info_v = envs.reset(seed=seeds)
     rng = np.random.default_rng(1)
     pending_reset = [False] * n
     ends = 0
@@ -168,7 +164,8 @@ def _assert_rows_match_single_envs(env_id: str, overrides: dict[str, Any]) -> No
 
 @pytest.mark.parametrize("env_id", ["lrm_gym/EnergyRouting-Volatile-v0", "lrm_gym/EnergyRouting-SolarBattery-v0"])
 def test_a_row_continues_like_the_single_env_it_was_copied_from(env_id: str) -> None:
-    """Inject a single env's mid-episode state and generator into row 1 of a vector env; both go on alike."""
+    """Inject a single env's mid-episode state (its random stream included) into row 1 of a vector env; both
+    go on alike."""
     single = gym.make(env_id, overrides=SHORT)
     _, info_s = single.reset(seed=9)
     rng = np.random.default_rng(2)
@@ -178,8 +175,6 @@ def test_a_row_continues_like_the_single_env_it_was_copied_from(env_id: str) -> 
     envs.reset(seed=1)
     inner = single.unwrapped
     envs._state.copy_rows_from(inner._state, np.array([1]))
-    generators = [np.random.default_rng(5), copy.deepcopy(inner.np_random), np.random.default_rng(6)]
-    envs.draws = PerRowDraws(generators)
     for _ in range(400):
         masks = envs.action_masks()
         np.testing.assert_array_equal(masks[1], inner.action_masks())
@@ -384,7 +379,11 @@ def test_bad_constructor_and_reset_arguments() -> None:
         EnergyRoutingVectorEnv(2, render_mode="human")
     envs = EnergyRoutingVectorEnv(2)
     with pytest.raises(ValueError, match="seed"):
-        envs.reset(seed=[1, 2])  # type: ignore[arg-type]
+        envs.reset(seed=[1, 2, 3])  # one seed per sub-env, or one integer
+    with pytest.raises(ValueError, match="seed"):
+        envs.reset(seed=-1)
+    with pytest.raises(ValueError, match="seed"):
+        envs.reset(seed=1.5)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="options"):
         envs.reset(options={"x": 1})
 

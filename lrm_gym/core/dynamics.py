@@ -1,4 +1,4 @@
-"""Transitions of the simulator for a batch of environments (DESIGN sections 2 and 3).
+"""Transitions of the simulator for a batch of environments (DESIGN sections 2 and 3), compiled with numba.
 
 One *step* is one routing decision. A slot opens (baseline, forecast, arrivals), its present tasks are
 decided one per step (defer or dispatch to an option), then it closes (energy balance with storage,
@@ -6,355 +6,512 @@ penalties, deferred tasks age) and the next slot opens. Slots with nothing left 
 same step. Tasks whose every option is over capacity are handled without a decision: deferred while they
 have slack, dropped when they have none.
 
-The functions update a :class:`State` in place for the rows they are given and draw randomness only from
-the generator (or :class:`~lrm_gym.core.draws.Draws`) they are passed; they hold no other state, so the
-single env (a batch of one) and the vector env run exactly the same code. ``rows`` must be increasing
-(hence unique).
+Every transition is a compiled function of one env (one row of a :class:`State`), and the entry points
+loop over the rows they are given inside compiled code. The single env calls them with one row, the vector
+env with all of its rows, and the theory experiments with their batches: one core, and the loop over
+environments never runs in Python. Each row draws only from its own random stream (``State.rng``), so a
+row's trajectory depends on its seed and actions alone, whatever batch it runs in.
 
-The action mask of the head task is computed once, when :func:`advance` reaches the decision, and cached in
-``State.mask``; :func:`decide` and the observation read it from there.
+The entry points take the parameter arrays (``params.kernel``) and the state arrays (``state.arrays()``)
+as separate arguments because that is what crossing into compiled code costs least for; inside, they are
+regrouped as the named tuples :class:`~lrm_gym.core.tables.KernelTables` and :class:`Rows`.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import math
+from typing import NamedTuple
 
-from lrm_gym.core.draws import Draws, as_draws
-from lrm_gym.core.outcomes import sample_steps
+import numpy as np
+from numba import njit
+
+from lrm_gym.core import rng
+from lrm_gym.core.observation import observe_row, observation_layout
+from lrm_gym.core.outcomes import sample_outcome
 from lrm_gym.core.params import JOULES_PER_KWH, Params
-from lrm_gym.core.state import (
-    COUNTERS,
-    NO_OPTION,
-    QUEUE_FIELDS,
-    C,
-    Q,
-    State,
-    flat_index,
-    record_index,
-    records,
-    row_block,
-)
+from lrm_gym.core.state import COUNTERS, NO_OPTION, C, F, I, Q, State
 from lrm_gym.core.storage import balance_slot
-from lrm_gym.core.supply import forecast, sample_supply_path
+from lrm_gym.core.supply import forecast_into, sample_path
+from lrm_gym.core.tables import (
+    ARRIVAL_CONSTANT,
+    ARRIVAL_POISSON,
+    CLS_HI,
+    CLS_LO,
+    CLS_PROMPT,
+    CLS_SLACK,
+    CLS_VALUE,
+    CLS_WEIGHT_CDF,
+    HOUR_CARBON,
+    HOUR_PRICE,
+    MOD_CAPACITY,
+    MOD_JOULES_PER_TOKEN,
+    MOD_TOKENS_PER_STEP,
+    OPT_CAP,
+    OPT_MODEL,
+    S_ARRIVAL_DISPERSION,
+    S_ARRIVAL_KIND,
+    S_ARRIVAL_RATE,
+    S_CHARGE_EFFICIENCY,
+    S_DIFFICULTY_NOISE,
+    S_DIFFICULTY_VISIBLE,
+    S_DISCHARGE_EFFICIENCY,
+    S_EXPECTED_QUALITY,
+    S_HORIZON,
+    S_IDLE_J,
+    S_MAX_CHARGE,
+    S_MAX_DIFFICULTY,
+    S_MAX_DISCHARGE,
+    S_REWARD_AUX,
+    S_REWARD_DROP,
+    S_REWARD_WAIT,
+    S_REWARD_WASTE,
+    S_START_HOUR,
+    S_SLOT_HOURS,
+    S_STORAGE_CAPACITY,
+    S_STORAGE_INITIAL,
+    KernelTables,
+)
 
 
 class InvalidActionError(ValueError):
     """An action outside the action space or masked for the current task."""
 
 
-def reset_rows(params: Params, state: State, rows: np.ndarray, rng: np.random.Generator | Draws) -> None:
-    """Start new episodes in ``rows``: fresh supply path, storage, empty queue, slot 0 opened."""
-    draws = as_draws(rng)
-    state.slot[rows] = 0
-    state.truncated[rows] = False
-    state.supply_path[rows] = sample_supply_path(
-        params.supply, draws, rows.size, state.supply_path.shape[1], params.start_hour, params.slot_seconds, rows
-    )
-    state.storage_j[rows] = params.storage.initial_j
-    state.arrival_carry[rows] = 0.0
-    state.q_len[rows] = 0
-    state.totals[rows] = 0.0
-    state.step[rows] = 0.0
-    _clear_task(state, rows)
-    open_slot(params, state, rows, draws)
-    advance(params, state, rows, draws)
-    state.totals[rows] += state.step[rows]  # arrivals and any empty slots closed during the reset
+class Rows(NamedTuple):
+    """The arrays of a :class:`State` inside compiled code (same names, same order)."""
+
+    ints: np.ndarray
+    floats: np.ndarray
+    supply_path: np.ndarray
+    forecast_j: np.ndarray
+    queue: np.ndarray
+    tokens_left: np.ndarray
+    step: np.ndarray
+    totals: np.ndarray
+    mask: np.ndarray
+    rng: np.ndarray
 
 
-def _clear_task(state: State, rows: np.ndarray) -> None:
-    state.task_option[rows] = NO_OPTION
-    state.task_energy_j[rows] = 0.0
-    state.task_tokens[rows] = 0.0
-    state.task_correct[rows] = False
-
-
-def hour_of_day(params: Params, slot: np.ndarray) -> np.ndarray:
-    """Hour of day in ``[0, 24)`` at the start of ``slot``."""
-    return (params.start_hour + slot * (params.slot_seconds / 3600.0)) % 24.0
-
-
-def action_mask(params: Params, state: State, rows: np.ndarray) -> np.ndarray:
-    """Valid actions ``(len(rows), 1 + O)``: defer needs slack, an option needs worst-case capacity.
-
-    Rows whose episode is over allow only action 0 (ignored). This reads the mask cached by :func:`advance`
-    (and :func:`reset_rows`), so it is valid between steps.
-    """
-    return state.mask[rows]
-
-
-def _compute_mask(params: Params, state: State, rows: np.ndarray) -> np.ndarray:
-    """Mask of the head task of live rows with a task to decide; cached in ``state.mask``."""
-    task = records(state).take(record_index(state, rows, state.head[rows]), axis=0)
-    cls = task[:, Q["class"]].astype(np.intp)
-    mask = np.empty((rows.size, 1 + params.n_options), bool)
-    np.greater(task[:, Q["slack"]], 0, out=mask[:, 0])
-    room = row_block(state.tokens_left, rows).take(params.option_model, axis=1)
-    np.less_equal(params.worst_tokens.take(cls, axis=0), room, out=mask[:, 1:])
-    state.mask[rows] = mask
-    return mask
-
-
-def decide(params: Params, state: State, rows: np.ndarray, actions: np.ndarray) -> None:
-    """Apply one routing decision per row to the task at its head. Raises on invalid or masked actions."""
-    actions = np.asarray(actions)
-    n_actions = 1 + params.n_options
-    if actions.shape != rows.shape or actions.dtype.kind not in "iu":
-        raise InvalidActionError(f"expected {rows.size} integer action(s), got {actions!r}")
-    if not ((actions >= 0) & (actions < n_actions)).all():
-        raise InvalidActionError(f"action {actions.tolist()} outside Discrete({n_actions})")
-    allowed = state.mask.reshape(-1).take(flat_index(state.mask, rows, actions))
-    if not allowed.all():
-        bad = int(np.flatnonzero(~allowed)[0])
-        raise InvalidActionError(
-            f"action {int(actions[bad])} is masked for the current task "
-            f"(valid actions: {np.flatnonzero(state.mask[rows[bad]]).tolist()})"
-        )
-    _clear_task(state, rows)
-    live = ~state.truncated[rows]
-    go = live & (actions > 0)
-    if not go.all():
-        defer = rows[live & (actions == 0)]
-        if defer.size:
-            state.slot_deferred[defer] += 1
-            state.step[defer, C["tasks_deferred"]] += 1
-            state.head[defer] += 1
-        rows, actions = rows[go], actions[go]
-    if rows.size:
-        dispatch(params, state, rows, actions - 1)
-
-
-def dispatch(params: Params, state: State, rows: np.ndarray, options: np.ndarray) -> None:
-    """Run the head task of each row on ``options``: outcome, energy, capacity, quality reward."""
-    head = state.head[rows]
-    at = record_index(state, rows, head)
-    task = records(state).take(at, axis=0)
-    cls = task[:, Q["class"]].astype(np.intp)
-    m = task[:, Q["difficulty"]].astype(np.intp)
-    model = params.option_model.take(options)
-    cap = params.option_cap.take(options)
-    steps, correct = sample_steps(
-        params.step_cdf, params.gamma_pow, model, cap, m, task[:, Q["u_skill"]], task[:, Q["u_steps"]]
-    )
-    tokens = params.class_prompt_tokens.take(cls) + params.model_tokens_per_step.take(model) * steps
-    energy = tokens * params.model_joules_per_token.take(model)
-    state.tokens_left.reshape(-1)[flat_index(state.tokens_left, rows, model)] -= tokens
-    state.slot_task_j[rows] += energy
-    state.queue.reshape(-1)[at * len(QUEUE_FIELDS) + Q["done"]] = 1.0
-    state.head[rows] = head + 1
-    value = params.class_value.take(cls)
-    quality = value * (params.accuracy[cls, m, options] if params.reward_expected_quality else correct)
-    add = np.empty((rows.size, 4))  # filled column by column: np.stack costs more on small batches
-    add[:, 0] = 1.0
-    add[:, 1] = correct
-    add[:, 2] = task[:, Q["age"]]
-    add[:, 3] = quality
-    state.step.reshape(-1)[flat_index(state.step, rows[:, None], _DISPATCH_COUNTERS)] += add
-    state.task_option[rows] = options
-    state.task_energy_j[rows] = energy
-    state.task_tokens[rows] = tokens
-    state.task_correct[rows] = correct
-
-
-def advance(params: Params, state: State, rows: np.ndarray, rng: np.random.Generator | Draws) -> None:
-    """Move every row to its next decision: settle decision-free tasks, close and open slots as needed.
-
-    Only rows that changed are looked at again, so a batch where few rows close a slot stays cheap.
-    """
-    draws: Draws | None = None
-    check = rows[~state.truncated[rows]] if state.truncated[rows].any() else rows
-    while check.size:
-        waiting_sel = state.head[check] < state.n_present[check]
-        if waiting_sel.all():
-            waiting, closing = check, check[:0]
-        else:
-            waiting, closing = check[waiting_sel], check[~waiting_sel]
-        recheck = []
-        if waiting.size:
-            stuck_sel = ~_compute_mask(params, state, waiting)[:, 1:].any(axis=1)
-            if stuck_sel.any():
-                stuck = waiting[stuck_sel]
-                _settle_without_decision(params, state, stuck)
-                recheck.append(stuck)
-        if closing.size:
-            close_slot(params, state, closing)
-            state.slot[closing] += 1
-            ended = state.slot[closing] >= params.horizon_slots
-            if ended.any():
-                over = closing[ended]
-                state.truncated[over] = True
-                state.mask[over] = False
-                state.mask[over, 0] = True  # only the (ignored) defer action once the episode is over
-                closing = closing[~ended]
-            if closing.size:
-                draws = as_draws(rng) if draws is None else draws
-                open_slot(params, state, closing, draws)
-                recheck.append(closing)
-        # rows stay increasing: row_block and the callers rely on it
-        check = recheck[0] if len(recheck) == 1 else np.sort(np.concatenate(recheck)) if recheck else check[:0]
-
-
-def _settle_without_decision(params: Params, state: State, rows: np.ndarray) -> None:
-    """Head tasks with no feasible option: defer if they have slack, else drop."""
-    at = record_index(state, rows, state.head[rows])
-    has_slack = records(state)[at, Q["slack"]] > 0
-    defer, drop = rows[has_slack], rows[~has_slack]
-    state.slot_deferred[defer] += 1
-    state.step[defer, C["tasks_deferred"]] += 1
-    records(state)[at[~has_slack], Q["done"]] = 1.0
-    state.step[drop, C["tasks_dropped"]] += 1
-    state.step[drop, C["reward_drop"]] -= params.reward_drop
-    state.head[rows] += 1
-
-
-def close_slot(params: Params, state: State, rows: np.ndarray) -> None:
-    """Energy balance, penalties and queue ageing for the current slot of ``rows``."""
-    demand = state.slot_task_j[rows] + params.idle_j
-    baseline = state.baseline_j[rows]
-    bal = balance_slot(baseline, demand, state.storage_j[rows], params.storage)
-    state.storage_j[rows] = bal.storage_j
-    hour = hour_of_day(params, state.slot[rows]).astype(np.int64)
-    aux_kwh = bal.auxiliary_j / JOULES_PER_KWH
-    waste_kwh = bal.waste_j / JOULES_PER_KWH
-    deferred = state.slot_deferred[rows]
-    add = np.zeros((rows.size, len(COUNTERS)))  # one scatter into state.step instead of one per counter
-    add[:, C["baseline_j"]] = baseline
-    add[:, C["demand_j"]] = demand
-    add[:, C["auxiliary_j"]] = bal.auxiliary_j
-    add[:, C["waste_j"]] = bal.waste_j
-    add[:, C["charge_j"]] = bal.charge_j
-    add[:, C["discharge_j"]] = bal.discharge_j
-    add[:, C["slots_closed"]] = 1
-    add[:, C["auxiliary_cost"]] = aux_kwh * params.price_per_kwh[hour]
-    add[:, C["auxiliary_carbon_g"]] = aux_kwh * params.carbon_g_per_kwh[hour]
-    add[:, C["reward_auxiliary"]] = -params.reward_auxiliary_per_kwh * aux_kwh
-    add[:, C["reward_waste"]] = -params.reward_waste_per_kwh * waste_kwh
-    add[:, C["reward_waiting"]] = -params.reward_waiting_per_task * deferred
-    state.step[rows] += add
-    _age_and_compact(state, rows)
-
-
-def _age_and_compact(state: State, rows: np.ndarray) -> None:
-    """Deferred tasks lose a slot of slack and gain a slot of age; decided tasks leave the queue.
-
-    Only the first ``max(n_present)`` queue positions can hold tasks at a slot close, so only those move.
-    """
-    present_n = state.n_present[rows]
-    width = int(present_n.max(initial=0))
-    if width == 0:
-        state.q_len[rows] = 0
-        return
-    position = np.arange(width)
-    at = record_index(state, rows, position[None, :])
-    block = records(state).take(at, axis=0)  # (rows, width, fields)
-    present = position[None, :] < present_n[:, None]
-    done = block[..., Q["done"]] > 0
-    kept = present & ~done
-    block[..., Q["slack"]] -= kept
-    block[..., Q["age"]] += kept
-    block[..., Q["done"]] = 0.0
-    if (present & done).any():
-        # kept tasks move to the front in their order (stable sort on "not kept")
-        order = np.argsort(~kept, axis=1, kind="stable")
-        block = block.reshape(-1, block.shape[2]).take((np.arange(rows.size) * width)[:, None] + order, axis=0)
-    records(state)[at] = block
-    state.q_len[rows] = kept.sum(axis=1)
-
-
-def open_slot(params: Params, state: State, rows: np.ndarray, rng: np.random.Generator | Draws) -> None:
-    """Baseline and forecast for the slot, arrivals into the queue, capacity refilled."""
-    draws = as_draws(rng)
-    slot = state.slot[rows]
-    state.baseline_j[rows] = state.supply_path.reshape(-1).take(flat_index(state.supply_path, rows, slot))
-    state.forecast_j[rows] = forecast(row_block(state.supply_path, rows), slot, params.supply, draws, rows)
-    state.tokens_left[rows] = params.model_capacity_tokens
-    state.slot_task_j[rows] = 0.0
-    state.slot_deferred[rows] = 0
-    state.head[rows] = 0
-
-    arrived = sample_arrival_counts(params, state, rows, draws)
-    room = params.queue_capacity - state.q_len[rows]
-    accepted = np.minimum(arrived, room)
-    state.step[rows, C["tasks_arrived"]] += arrived
-    overflow = arrived - accepted
-    state.step[rows, C["tasks_dropped"]] += overflow
-    state.step[rows, C["reward_drop"]] -= params.reward_drop * overflow
-    _enqueue(params, state, rows, accepted, draws)
-    state.n_present[rows] = state.q_len[rows]
-
-
-def sample_arrival_counts(
-    params: Params, state: State, rows: np.ndarray, rng: np.random.Generator | Draws
-) -> np.ndarray:
-    """Tasks arriving in the current slot of each row (``constant``, ``poisson`` or ``negbin``)."""
-    hour = hour_of_day(params, state.slot[rows])
-    profile = params.arrival_profile
-    rate = params.arrival_rate * profile[(hour * profile.size / 24.0).astype(np.int64) % profile.size]
-    if params.arrival_kind == "constant":
-        total = state.arrival_carry[rows] + rate
-        count = np.floor(total + 1e-9)
-        state.arrival_carry[rows] = total - count
-        return count.astype(np.int64)
-    draws = as_draws(rng)
-    if params.arrival_kind == "poisson":
-        return draws.poisson(rows, rate)
-    k = params.arrival_dispersion
-    return draws.negative_binomial(rows, k, k / (k + rate))
-
-
-def _enqueue(params: Params, state: State, rows: np.ndarray, counts: np.ndarray, draws: Draws) -> None:
-    total = int(counts.sum())
-    if total == 0:
-        return
-    u = draws.task_uniforms(rows, counts, total, 4)
-    cls = np.minimum(np.searchsorted(np.cumsum(params.class_weight), u[:, 0], side="right"), params.n_classes - 1)
-    lo, hi = params.class_difficulty_lo[cls], params.class_difficulty_hi[cls]
-    difficulty = lo + np.minimum((u[:, 1] * (hi - lo + 1)).astype(np.int64), hi - lo)
-    if not params.difficulty_visible:
-        estimate = (lo + hi) / 2.0
-        table = np.full(total, params.hidden_difficulty_index)
-    elif params.difficulty_noise > 0:
-        estimate = np.clip(
-            difficulty + params.difficulty_noise * draws.task_normals(rows, counts, total), 1.0, params.max_difficulty
-        )
-        table = np.rint(estimate).astype(np.int64)
-    else:
-        estimate = difficulty.astype(np.float64)
-        table = difficulty
-    env = np.repeat(rows, counts)
-    first = np.repeat(np.cumsum(counts) - counts, counts)
-    position = state.q_len[env] + np.arange(total) - first
-    task = np.empty((total, len(QUEUE_FIELDS)))
-    task[:, Q["class"]] = cls
-    task[:, Q["difficulty"]] = difficulty
-    task[:, Q["estimate"]] = estimate
-    task[:, Q["table"]] = table
-    task[:, Q["slack"]] = params.class_slack[cls]
-    task[:, Q["age"]] = 0.0
-    task[:, Q["u_skill"]] = u[:, 2]
-    task[:, Q["u_steps"]] = u[:, 3]
-    task[:, Q["done"]] = 0.0
-    records(state)[record_index(state, env, position)] = task
-    state.q_len[rows] += counts
-
-
-def begin_step(state: State, rows: np.ndarray) -> None:
-    """Clear the per-step counters before a decision."""
-    if rows.size == state.step.shape[0]:
-        state.step.fill(0.0)
-    else:
-        state.step[rows] = 0.0
-
-
-def end_step(state: State, rows: np.ndarray) -> np.ndarray:
-    """Add the step's counters to the episode totals; return the step reward of each row."""
-    step = row_block(state.step, rows)
-    if rows.size == state.step.shape[0]:
-        state.totals += step
-    else:
-        state.totals[rows] += step
-    return step[:, _REWARD_START:].sum(axis=1)
-
-
-_DISPATCH_COUNTERS = np.array([C[k] for k in ("tasks_dispatched", "tasks_correct", "wait_slots", "reward_quality")])
+# Columns as compile-time constants (numba reads module-level ints, not dict lookups).
+_SLOT, _TRUNCATED, _Q_LEN, _N_PRESENT, _HEAD = I["slot"], I["truncated"], I["q_len"], I["n_present"], I["head"]
+_SLOT_DEFERRED, _TASK_OPTION = I["slot_deferred"], I["task_option"]
+_BASELINE, _STORAGE, _CARRY, _SLOT_TASK_J = F["baseline_j"], F["storage_j"], F["arrival_carry"], F["slot_task_j"]
+_TASK_ENERGY, _TASK_TOKENS, _TASK_CORRECT = F["task_energy_j"], F["task_tokens"], F["task_correct"]
+_Q_CLASS, _Q_DIFFICULTY, _Q_ESTIMATE, _Q_TABLE = Q["class"], Q["difficulty"], Q["estimate"], Q["table"]
+_Q_SLACK, _Q_AGE, _Q_U_SKILL, _Q_U_STEPS, _Q_DONE = Q["slack"], Q["age"], Q["u_skill"], Q["u_steps"], Q["done"]
+_C_BASELINE, _C_DEMAND, _C_AUX, _C_WASTE = C["baseline_j"], C["demand_j"], C["auxiliary_j"], C["waste_j"]
+_C_CHARGE, _C_DISCHARGE, _C_SLOTS = C["charge_j"], C["discharge_j"], C["slots_closed"]
+_C_ARRIVED, _C_DISPATCHED, _C_CORRECT = C["tasks_arrived"], C["tasks_dispatched"], C["tasks_correct"]
+_C_DROPPED, _C_DEFERRED, _C_WAIT = C["tasks_dropped"], C["tasks_deferred"], C["wait_slots"]
+_C_COST, _C_CARBON = C["auxiliary_cost"], C["auxiliary_carbon_g"]
+_C_R_QUALITY, _C_R_AUX, _C_R_WASTE = C["reward_quality"], C["reward_auxiliary"], C["reward_waste"]
+_C_R_WAITING, _C_R_DROP = C["reward_waiting"], C["reward_drop"]
 _REWARD_START = COUNTERS.index("reward_quality")
 assert all(k.startswith("reward_") for k in COUNTERS[_REWARD_START:]), "reward counters must come last"
+_ARRIVAL_RATE_EPS = 1e-9  # `constant` arrivals: 0.1 * 10 must count as 1 task, not 0.9999...
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Transitions of one env (row r)
+# ----------------------------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def hour_of_day(t: KernelTables, slot: int) -> float:
+    """Hour of day in ``[0, 24)`` at the start of ``slot``."""
+    return (t.scalars[S_START_HOUR] + slot * t.scalars[S_SLOT_HOURS]) % 24.0
+
+
+@njit(cache=True)
+def _reset_row(t: KernelTables, s: Rows, r: int) -> None:
+    """A new episode: fresh supply path, storage, empty queue, slot 0 opened, advanced to a decision."""
+    s.step[r, :] = 0.0
+    s.ints[r, _SLOT] = 0
+    s.ints[r, _TRUNCATED] = 0
+    s.ints[r, _Q_LEN] = 0
+    sample_path(t, s.supply_path[r], s.rng[r])
+    s.floats[r, _STORAGE] = t.scalars[S_STORAGE_INITIAL]
+    s.floats[r, _CARRY] = 0.0
+    _clear_task(s, r)
+    _open_slot(t, s, r)
+    _advance(t, s, r)
+    s.totals[r, :] = s.step[r, :]  # arrivals and any empty slots closed during the reset
+
+
+@njit(cache=True)
+def _clear_task(s: Rows, r: int) -> None:
+    s.ints[r, _TASK_OPTION] = NO_OPTION
+    s.floats[r, _TASK_ENERGY] = 0.0
+    s.floats[r, _TASK_TOKENS] = 0.0
+    s.floats[r, _TASK_CORRECT] = 0.0
+
+
+@njit(cache=True)
+def _step_row(t: KernelTables, s: Rows, r: int, action: int) -> float:
+    """One decision on row ``r`` (already checked against its mask); returns the step reward."""
+    s.step[r, :] = 0.0
+    _clear_task(s, r)
+    if s.ints[r, _TRUNCATED] == 0:
+        if action == 0:
+            s.ints[r, _SLOT_DEFERRED] += 1
+            s.step[r, _C_DEFERRED] += 1.0
+            s.ints[r, _HEAD] += 1
+        else:
+            _dispatch(t, s, r, action - 1)
+        _advance(t, s, r)
+    reward = 0.0
+    for k in range(s.step.shape[1]):
+        s.totals[r, k] += s.step[r, k]
+        if k >= _REWARD_START:
+            reward += s.step[r, k]
+    return reward
+
+
+@njit(cache=True)
+def _dispatch(t: KernelTables, s: Rows, r: int, option: int) -> None:
+    """Run the head task on ``option``: outcome, energy, capacity, quality reward."""
+    head = s.ints[r, _HEAD]
+    task = s.queue[r, head]
+    cls, m = int(task[_Q_CLASS]), int(task[_Q_DIFFICULTY])
+    model, cap = t.option_tab[option, OPT_MODEL], t.option_tab[option, OPT_CAP]
+    steps, correct = sample_outcome(t.step_cdf, t.gamma_pow, model, cap, m, task[_Q_U_SKILL], task[_Q_U_STEPS])
+    tokens = t.class_tab[cls, CLS_PROMPT] + t.model_tab[model, MOD_TOKENS_PER_STEP] * steps
+    energy = tokens * t.model_tab[model, MOD_JOULES_PER_TOKEN]
+    s.tokens_left[r, model] -= tokens
+    s.floats[r, _SLOT_TASK_J] += energy
+    task[_Q_DONE] = 1.0
+    s.ints[r, _HEAD] = head + 1
+    value = t.class_tab[cls, CLS_VALUE]
+    correct_f = 1.0 if correct else 0.0
+    quality = value * (t.accuracy[cls, m, option] if t.scalars[S_EXPECTED_QUALITY] > 0 else correct_f)
+    s.step[r, _C_DISPATCHED] += 1.0
+    s.step[r, _C_CORRECT] += correct_f
+    s.step[r, _C_WAIT] += task[_Q_AGE]
+    s.step[r, _C_R_QUALITY] += quality
+    s.ints[r, _TASK_OPTION] = option
+    s.floats[r, _TASK_ENERGY] = energy
+    s.floats[r, _TASK_TOKENS] = tokens
+    s.floats[r, _TASK_CORRECT] = correct_f
+
+
+@njit(cache=True)
+def _compute_mask(t: KernelTables, s: Rows, r: int) -> bool:
+    """Cache the head task's mask in ``s.mask[r]``; True when some option can run it."""
+    task = s.queue[r, s.ints[r, _HEAD]]
+    cls = int(task[_Q_CLASS])
+    s.mask[r, 0] = task[_Q_SLACK] > 0
+    feasible = False
+    for o in range(t.option_tab.shape[0]):
+        ok = t.worst_tokens[cls, o] <= s.tokens_left[r, t.option_tab[o, OPT_MODEL]]
+        s.mask[r, 1 + o] = ok
+        feasible = feasible or ok
+    return feasible
+
+
+@njit(cache=True)
+def _advance(t: KernelTables, s: Rows, r: int) -> None:
+    """Move row ``r`` to its next decision: settle decision-free tasks, close and open slots as needed."""
+    while True:
+        if s.ints[r, _HEAD] < s.ints[r, _N_PRESENT]:
+            if _compute_mask(t, s, r):
+                return
+            _settle_without_decision(t, s, r)
+        else:
+            _close_slot(t, s, r)
+            s.ints[r, _SLOT] += 1
+            if s.ints[r, _SLOT] >= t.scalars[S_HORIZON]:
+                s.ints[r, _TRUNCATED] = 1
+                s.mask[r, :] = False
+                s.mask[r, 0] = True  # only the (ignored) defer action once the episode is over
+                return
+            _open_slot(t, s, r)
+
+
+@njit(cache=True)
+def _settle_without_decision(t: KernelTables, s: Rows, r: int) -> None:
+    """A head task with no feasible option: deferred if it has slack, else dropped."""
+    task = s.queue[r, s.ints[r, _HEAD]]
+    if task[_Q_SLACK] > 0:
+        s.ints[r, _SLOT_DEFERRED] += 1
+        s.step[r, _C_DEFERRED] += 1.0
+    else:
+        task[_Q_DONE] = 1.0
+        s.step[r, _C_DROPPED] += 1.0
+        s.step[r, _C_R_DROP] -= t.scalars[S_REWARD_DROP]
+    s.ints[r, _HEAD] += 1
+
+
+@njit(cache=True)
+def _close_slot(t: KernelTables, s: Rows, r: int) -> None:
+    """Energy balance, penalties and queue ageing for the current slot."""
+    sc = t.scalars
+    demand = s.floats[r, _SLOT_TASK_J] + sc[S_IDLE_J]
+    baseline = s.floats[r, _BASELINE]
+    charge, discharge, auxiliary, waste, level = balance_slot(
+        baseline,
+        demand,
+        s.floats[r, _STORAGE],
+        sc[S_STORAGE_CAPACITY],
+        sc[S_CHARGE_EFFICIENCY],
+        sc[S_DISCHARGE_EFFICIENCY],
+        sc[S_MAX_CHARGE],
+        sc[S_MAX_DISCHARGE],
+    )
+    s.floats[r, _STORAGE] = level
+    hour = int(hour_of_day(t, s.ints[r, _SLOT]))
+    aux_kwh = auxiliary / JOULES_PER_KWH
+    waste_kwh = waste / JOULES_PER_KWH
+    step = s.step[r]
+    step[_C_BASELINE] += baseline
+    step[_C_DEMAND] += demand
+    step[_C_AUX] += auxiliary
+    step[_C_WASTE] += waste
+    step[_C_CHARGE] += charge
+    step[_C_DISCHARGE] += discharge
+    step[_C_SLOTS] += 1.0
+    step[_C_COST] += aux_kwh * t.hour_tab[hour, HOUR_PRICE]
+    step[_C_CARBON] += aux_kwh * t.hour_tab[hour, HOUR_CARBON]
+    step[_C_R_AUX] -= sc[S_REWARD_AUX] * aux_kwh
+    step[_C_R_WASTE] -= sc[S_REWARD_WASTE] * waste_kwh
+    step[_C_R_WAITING] -= sc[S_REWARD_WAIT] * s.ints[r, _SLOT_DEFERRED]
+    _age_and_compact(s, r)
+
+
+@njit(cache=True)
+def _age_and_compact(s: Rows, r: int) -> None:
+    """Deferred tasks lose a slot of slack and gain a slot of age; decided tasks leave the queue (FIFO kept)."""
+    queue = s.queue[r]
+    kept = 0
+    for i in range(s.ints[r, _N_PRESENT]):
+        if queue[i, _Q_DONE] > 0:
+            continue
+        queue[i, _Q_SLACK] -= 1.0
+        queue[i, _Q_AGE] += 1.0
+        if kept != i:
+            queue[kept, :] = queue[i, :]
+        kept += 1
+    s.ints[r, _Q_LEN] = kept
+
+
+@njit(cache=True)
+def _open_slot(t: KernelTables, s: Rows, r: int) -> None:
+    """Baseline and forecast for the slot, arrivals into the queue, capacity refilled."""
+    slot = s.ints[r, _SLOT]
+    s.floats[r, _BASELINE] = s.supply_path[r, slot]
+    forecast_into(t, s.supply_path[r], slot, s.forecast_j[r], s.rng[r])
+    for i in range(s.tokens_left.shape[1]):
+        s.tokens_left[r, i] = t.model_tab[i, MOD_CAPACITY]
+    s.floats[r, _SLOT_TASK_J] = 0.0
+    s.ints[r, _SLOT_DEFERRED] = 0
+    s.ints[r, _HEAD] = 0
+
+    arrived = _arrivals(t, s, r)
+    accepted = min(arrived, s.queue.shape[1] - s.ints[r, _Q_LEN])
+    overflow = arrived - accepted
+    s.step[r, _C_ARRIVED] += arrived
+    s.step[r, _C_DROPPED] += overflow
+    s.step[r, _C_R_DROP] -= t.scalars[S_REWARD_DROP] * overflow
+    for _ in range(accepted):
+        _enqueue(t, s, r)
+    s.ints[r, _N_PRESENT] = s.ints[r, _Q_LEN]
+
+
+@njit(cache=True)
+def _arrivals(t: KernelTables, s: Rows, r: int) -> int:
+    """Tasks arriving in the current slot (``constant``, ``poisson`` or ``negbin``)."""
+    sc = t.scalars
+    profile = t.arrival_profile
+    hour = hour_of_day(t, s.ints[r, _SLOT])
+    rate = sc[S_ARRIVAL_RATE] * profile[int(hour * profile.size / 24.0) % profile.size]
+    kind = int(sc[S_ARRIVAL_KIND])
+    if kind == ARRIVAL_CONSTANT:
+        total = s.floats[r, _CARRY] + rate
+        count = math.floor(total + _ARRIVAL_RATE_EPS)
+        s.floats[r, _CARRY] = total - count
+        return int(count)
+    if kind == ARRIVAL_POISSON:
+        return rng.poisson(s.rng[r], rate)
+    k = sc[S_ARRIVAL_DISPERSION]
+    return rng.negative_binomial(s.rng[r], k, k / (k + rate))
+
+
+@njit(cache=True)
+def _enqueue(t: KernelTables, s: Rows, r: int) -> None:
+    """Append one new task: class, true difficulty, the router's estimate, and its outcome uniforms."""
+    sc, stream = t.scalars, s.rng[r]
+    n_classes = t.class_tab.shape[0]
+    u = rng.uniform(stream)
+    cls = 0
+    while cls < n_classes - 1 and t.class_tab[cls, CLS_WEIGHT_CDF] <= u:
+        cls += 1
+    lo, hi = int(t.class_tab[cls, CLS_LO]), int(t.class_tab[cls, CLS_HI])
+    difficulty = lo + min(int(rng.uniform(stream) * (hi - lo + 1)), hi - lo)
+    max_difficulty = sc[S_MAX_DIFFICULTY]
+    if sc[S_DIFFICULTY_VISIBLE] == 0:
+        estimate = (lo + hi) / 2.0
+        table = int(max_difficulty) + 1  # the class-average column
+    elif sc[S_DIFFICULTY_NOISE] > 0:
+        noisy = difficulty + sc[S_DIFFICULTY_NOISE] * rng.standard_normal(stream)
+        estimate = min(max(noisy, 1.0), max_difficulty)
+        table = int(np.rint(estimate))
+    else:
+        estimate = float(difficulty)
+        table = difficulty
+    task = s.queue[r, s.ints[r, _Q_LEN]]
+    task[_Q_CLASS] = cls
+    task[_Q_DIFFICULTY] = difficulty
+    task[_Q_ESTIMATE] = estimate
+    task[_Q_TABLE] = table
+    task[_Q_SLACK] = t.class_tab[cls, CLS_SLACK]
+    task[_Q_AGE] = 0.0
+    task[_Q_U_SKILL] = rng.uniform(stream)
+    task[_Q_U_STEPS] = rng.uniform(stream)
+    task[_Q_DONE] = 0.0
+    s.ints[r, _Q_LEN] += 1
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Entry points: loop over rows in compiled code
+# ----------------------------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _reset_kernel(  # noqa: PLR0913 (one argument per array: the cheapest way into compiled code)
+    scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, hour_tab,
+    arrival_profile, supply_shape, trace, obs_task_table, obs_option_table,
+    ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state,
+    rows, obs,
+):  # fmt: skip
+    t = KernelTables(
+        scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, hour_tab,
+        arrival_profile, supply_shape, trace, obs_task_table, obs_option_table,
+    )  # fmt: skip
+    s = Rows(ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state)
+    for k in range(rows.size):
+        _reset_row(t, s, rows[k])
+        if obs.shape[0] > 0:
+            observe_row(t, s, rows[k], obs[k])
+
+
+@njit(cache=True)
+def _step_kernel(  # noqa: PLR0913
+    scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, hour_tab,
+    arrival_profile, supply_shape, trace, obs_task_table, obs_option_table,
+    ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state,
+    rows, actions, resetting, rewards, obs,
+):  # fmt: skip
+    """Step (or, where ``resetting``, reset) each row; returns -1, or the index of the first bad action."""
+    n_actions = mask.shape[1]
+    for k in range(rows.size):  # check every action before changing anything
+        a = actions[k]
+        if a < 0 or a >= n_actions:
+            return k
+        if (resetting.size == 0 or not resetting[k]) and not mask[rows[k], a]:  # an autoreset ignores its action
+            return k
+    t = KernelTables(
+        scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, hour_tab,
+        arrival_profile, supply_shape, trace, obs_task_table, obs_option_table,
+    )  # fmt: skip
+    s = Rows(ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state)
+    for k in range(rows.size):
+        r = rows[k]
+        if resetting.size > 0 and resetting[k]:
+            _reset_row(t, s, r)
+            rewards[k] = 0.0
+        else:
+            rewards[k] = _step_row(t, s, r, actions[k])
+        if obs.shape[0] > 0:
+            observe_row(t, s, r, obs[k])
+    return -1
+
+
+@njit(cache=True)
+def _observe_kernel(  # noqa: PLR0913
+    scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, hour_tab,
+    arrival_profile, supply_shape, trace, obs_task_table, obs_option_table,
+    ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state,
+    rows, obs,
+):  # fmt: skip
+    t = KernelTables(
+        scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, hour_tab,
+        arrival_profile, supply_shape, trace, obs_task_table, obs_option_table,
+    )  # fmt: skip
+    s = Rows(ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state)
+    for k in range(rows.size):
+        observe_row(t, s, rows[k], obs[k])
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Python API
+# ----------------------------------------------------------------------------------------------------------
+
+_NO_ROWS_FLAGS = np.zeros(0, bool)
+_NO_OBS = np.zeros((0, 0), np.float32)
+
+
+def seed_rows(state: State, rows: np.ndarray, seeds: np.ndarray | list[int]) -> None:
+    """Start the random stream of ``rows[k]`` from ``seeds[k]`` (non-negative integers)."""
+    seeds = np.asarray(seeds)
+    if seeds.shape != rows.shape or seeds.dtype.kind not in "iu" or (seeds < 0).any():
+        raise ValueError(f"expected {rows.size} non-negative integer seed(s), got {seeds!r}")
+    rng.seed_rows(state.rng, rows, seeds.astype(np.uint64))
+
+
+def reset_rows(params: Params, state: State, rows: np.ndarray, obs: np.ndarray | None = None) -> None:
+    """Start new episodes in ``rows`` (each continuing its own random stream; see :func:`seed_rows`).
+
+    With ``obs`` (``(len(rows), observation_layout(params).size)`` float32), also write their first
+    observations there.
+    """
+    _reset_kernel(*params.kernel, *state.arrays(), rows, _NO_OBS if obs is None else obs)
+
+
+def step_rows(
+    params: Params,
+    state: State,
+    rows: np.ndarray,
+    actions: np.ndarray,
+    resetting: np.ndarray | None = None,
+    obs: np.ndarray | None = None,
+) -> np.ndarray:
+    """Apply one routing decision per row and advance to the next decision; return the step rewards.
+
+    ``actions`` is an int64 array like ``rows``. Rows flagged in ``resetting`` (bool, like ``rows``) start
+    a new episode instead, ignoring their action, with reward 0. ``step`` holds each row's counters for this
+    step afterwards and ``totals`` the episode's. With ``obs``, the next observations are written there.
+    Raises :class:`InvalidActionError`, changing nothing, if an action is out of range or masked.
+    """
+    rewards = np.empty(rows.size)
+    bad = _step_kernel(
+        *params.kernel,
+        *state.arrays(),
+        rows,
+        actions,
+        _NO_ROWS_FLAGS if resetting is None else resetting,
+        rewards,
+        _NO_OBS if obs is None else obs,
+    )
+    if bad >= 0:
+        raise _invalid_action(state, int(rows[bad]), int(actions[bad]))
+    return rewards
+
+
+def _invalid_action(state: State, row: int, action: int) -> InvalidActionError:
+    n_actions = state.mask.shape[1]
+    where = f" of sub-env {row}" if state.mask.shape[0] > 1 else ""
+    if not 0 <= action < n_actions:
+        return InvalidActionError(f"actions must lie in [0, {n_actions}): got action {action}{where}")
+    valid = np.flatnonzero(state.mask[row]).tolist()
+    return InvalidActionError(f"action {action}{where} is masked for the current task (valid actions: {valid})")
+
+
+def observe(params: Params, state: State, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Fresh observation arrays ``(len(rows), dim)`` per key for the head task of each row."""
+    obs = np.empty((rows.size, observation_layout(params).size), np.float32)
+    _observe_kernel(*params.kernel, *state.arrays(), rows, obs)
+    return observation_layout(params).split(obs)
+
+
+def action_mask(state: State, rows: np.ndarray) -> np.ndarray:
+    """Valid actions ``(len(rows), 1 + O)`` for each row's current task (only defer once an episode is over)."""
+    return state.mask[rows]

@@ -19,15 +19,32 @@ Layout (``O`` options, ``C`` classes, ``H`` forecast slots, ``P`` preview tasks)
 from __future__ import annotations
 
 import math
+from typing import Any, NamedTuple
 
 import numpy as np
 from gymnasium import spaces
+from numba import njit
 
 from lrm_gym.core.params import Params
-from lrm_gym.core.state import QUEUE_FIELDS, Q, State, record_index, records, row_block
+from lrm_gym.core.state import F, I, Q
+from lrm_gym.core.tables import (
+    HOUR_PRICE,
+    MOD_CAPACITY,
+    OPT_MODEL,
+    S_HORIZON,
+    S_IDLE_J,
+    S_QUEUE_PREVIEW,
+    S_SLOT_HOURS,
+    S_SLOT_UNIT,
+    S_START_HOUR,
+    KernelTables,
+)
 
 PREVIEW_FEATURES = 3
-_PREVIEW_FIELDS = np.array([Q["class"], Q["estimate"], Q["slack"]])
+_TRUNCATED, _HEAD, _SLOT, _N_PRESENT = I["truncated"], I["head"], I["slot"], I["n_present"]
+_SLOT_DEFERRED, _Q_LEN = I["slot_deferred"], I["q_len"]
+_BASELINE, _SLOT_TASK_J, _STORAGE = F["baseline_j"], F["slot_task_j"], F["storage_j"]
+_Q_CLASS, _Q_ESTIMATE, _Q_TABLE, _Q_SLACK, _Q_AGE = Q["class"], Q["estimate"], Q["table"], Q["slack"], Q["age"]
 
 
 def observation_space(params: Params) -> spaces.Dict:
@@ -77,69 +94,96 @@ def _box(low: np.ndarray, high: np.ndarray) -> spaces.Box:
     return spaces.Box(low32, np.where(high32 > low32, high32, low32 + 1.0), dtype=np.float32)
 
 
-def observe(params: Params, state: State, rows: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
-    """Fresh observation arrays ``(len(rows), dim)`` for the head task of each row (``rows`` increasing).
+class ObservationLayout(NamedTuple):
+    """Where each key of the observation lies in the one float32 row the kernels write."""
 
-    ``mask`` is the rows' action mask (``State.mask[rows]``). Per-(class, difficulty) features come from
-    the float32 tables precomputed in :class:`Params`; queue arrays are gathered only where needed, never
-    copied whole.
+    keys: tuple[str, ...]
+    starts: tuple[int, ...]
+    size: int
+
+    def split(self, obs: np.ndarray) -> dict[str, np.ndarray]:
+        """Views of ``obs`` (``(..., size)``) per key."""
+        ends = (*self.starts[1:], self.size)
+        return {key: obs[..., a:b] for key, a, b in zip(self.keys, self.starts, ends, strict=True)}
+
+
+def observation_layout(params: Params) -> ObservationLayout:
+    """Key order and offsets of :func:`observation_space` in the kernels' float32 rows."""
+    sizes = {
+        "task": params.n_classes + 4,
+        "options": 5 * params.n_options,
+        "energy": 6 + params.supply.forecast_horizon,
+        "queue": 2 + PREVIEW_FEATURES * params.queue_preview,
+    }
+    starts = np.concatenate([[0], np.cumsum(list(sizes.values()))])
+    return ObservationLayout(tuple(sizes), tuple(int(x) for x in starts[:-1]), int(starts[-1]))
+
+
+@njit(cache=True)
+def observe_row(t: KernelTables, s: Any, r: int, out: np.ndarray) -> None:
+    """Write the observation of row ``r``'s head task into ``out`` (one float32 row, :func:`observation_layout`).
+
+    ``t`` is ``params.kernel`` and ``s`` the state's arrays (:class:`lrm_gym.core.dynamics.Rows`).
     """
-    n = rows.size
-    capacity = state.queue.shape[1]
-    head = np.minimum(state.head[rows], capacity - 1)
-    live = ~state.truncated[rows]
-    record = records(state).take(record_index(state, rows, head), axis=0)
-    cls = record[:, Q["class"]].astype(np.intp)
+    sc = t.scalars
+    n_classes, n_options = t.obs_task_table.shape[0], t.option_tab.shape[0]
+    horizon = s.forecast_j.shape[1]
+    capacity = s.queue.shape[1]
+    ints, floats = s.ints[r], s.floats[r]
+    live = ints[_TRUNCATED] == 0
+    head = min(ints[_HEAD], capacity - 1)
+    record = s.queue[r, head]
+    cls = int(record[_Q_CLASS])
 
-    task = params.obs_task_table.take(cls, axis=0)
-    task[:, -4] = record[:, Q["estimate"]]
-    task[:, -2] = record[:, Q["slack"]]
-    task[:, -1] = record[:, Q["age"]]
+    # task: one-hot class, difficulty estimate, prompt kilotokens, slack, age
+    task = out[: n_classes + 4]
+    options = out[n_classes + 4 : n_classes + 4 + 5 * n_options]
+    if live:
+        task[:] = t.obs_task_table[cls]
+        task[n_classes] = record[_Q_ESTIMATE]
+        task[n_classes + 2] = record[_Q_SLACK]
+        task[n_classes + 3] = record[_Q_AGE]
+        # options: expected energy, energy std, expected accuracy (tables), capacity left fraction, feasible
+        options[: 3 * n_options] = t.obs_option_table[cls, int(record[_Q_TABLE])]
+        for o in range(n_options):
+            model = t.option_tab[o, OPT_MODEL]
+            capacity_tokens = t.model_tab[model, MOD_CAPACITY]
+            fraction = 1.0  # unlimited capacity counts as full
+            if math.isfinite(capacity_tokens):
+                fraction = min(max(s.tokens_left[r, model] / capacity_tokens, 0.0), 1.0)
+            options[3 * n_options + o] = fraction
+            options[4 * n_options + o] = s.mask[r, 1 + o]
+    else:
+        task[:] = 0.0
+        options[:] = 0.0
 
-    o = params.n_options
-    options = np.empty((n, 5 * o), np.float32)
-    table = params.obs_option_table
-    options[:, : 3 * o] = table.reshape(-1, 3 * o).take(cls * table.shape[1] + record[:, Q["table"]].astype(np.intp), 0)
-    left = row_block(state.tokens_left, rows)
-    model_capacity = params.model_capacity_tokens
-    finite = np.isfinite(model_capacity)
-    if finite.all():
-        fraction = left / model_capacity
-    else:  # unlimited capacity (inf) counts as full
-        fraction = np.divide(left, model_capacity, out=np.ones_like(left), where=finite)
-    np.minimum(np.maximum(fraction, 0.0, out=fraction), 1.0, out=fraction)  # a clip without np.clip's overhead
-    options[:, 3 * o : 4 * o] = fraction.take(params.option_model, axis=1)
-    options[:, 4 * o :] = mask[:, 1:]
-
-    slot_unit = params.slot_energy_unit_j
-    slot = np.minimum(state.slot[rows], params.horizon_slots - 1)
-    hour = (params.start_hour + slot * (params.slot_seconds / 3600.0)) % 24.0
+    # energy: baseline, committed demand, storage, forecast, price, sin/cos of the hour
+    energy = out[n_classes + 4 + 5 * n_options : n_classes + 10 + 5 * n_options + horizon]
+    unit = sc[S_SLOT_UNIT]
+    slot = min(ints[_SLOT], int(sc[S_HORIZON]) - 1)
+    hour = (sc[S_START_HOUR] + slot * sc[S_SLOT_HOURS]) % 24.0
     angle = hour * (2.0 * math.pi / 24.0)
-    h = params.supply.forecast_horizon
-    energy = np.empty((n, 6 + h), np.float32)
-    energy[:, 0] = state.baseline_j[rows] / slot_unit
-    energy[:, 1] = (state.slot_task_j[rows] + params.idle_j) / slot_unit
-    energy[:, 2] = state.storage_j[rows] / slot_unit
-    energy[:, 3 : 3 + h] = row_block(state.forecast_j, rows) / slot_unit
-    energy[:, 3 + h] = params.price_per_kwh.take(hour.astype(np.int64))
-    energy[:, 4 + h] = np.sin(angle)
-    energy[:, 5 + h] = np.cos(angle)
+    energy[0] = floats[_BASELINE] / unit
+    energy[1] = (floats[_SLOT_TASK_J] + sc[S_IDLE_J]) / unit
+    energy[2] = floats[_STORAGE] / unit
+    for h in range(horizon):
+        energy[3 + h] = s.forecast_j[r, h] / unit
+    energy[3 + horizon] = t.hour_tab[int(hour), HOUR_PRICE]
+    energy[4 + horizon] = math.sin(angle)
+    energy[5 + horizon] = math.cos(angle)
 
-    preview_n = params.queue_preview
-    queue = np.zeros((n, 2 + PREVIEW_FEATURES * preview_n), np.float32)
-    left_to_decide = np.where(live, state.n_present[rows] - state.head[rows], 0)
-    queue[:, 0] = left_to_decide + np.where(live, state.slot_deferred[rows], 0)
-    queue[:, 1] = left_to_decide
-    if preview_n:
-        index = state.head[rows][:, None] + np.arange(1, preview_n + 1)
-        exists = (index < state.q_len[rows][:, None]) & live[:, None]
-        np.minimum(index, capacity - 1, out=index)
-        at = (index + (rows * capacity)[:, None])[..., None] * len(QUEUE_FIELDS)
-        # only the three previewed fields of each upcoming task record
-        upcoming = state.queue.reshape(-1).take(at + _PREVIEW_FIELDS)
-        upcoming[..., 0] += 1.0  # class + 1, so that 0 means "no task"
-        queue[:, 2:] = np.where(exists[..., None], upcoming, 0.0).reshape(n, PREVIEW_FEATURES * preview_n)
-    if not live.all():
-        task[~live] = 0.0
-        options[~live] = 0.0
-    return {"task": task, "options": options, "energy": energy, "queue": queue}
+    # queue: tasks queued, left to decide, preview of the next tasks (class + 1, estimate, slack)
+    queue = out[n_classes + 10 + 5 * n_options + horizon :]
+    left = ints[_N_PRESENT] - ints[_HEAD] if live else 0
+    queue[0] = left + (ints[_SLOT_DEFERRED] if live else 0)
+    queue[1] = left
+    for i in range(int(sc[S_QUEUE_PREVIEW])):
+        index = ints[_HEAD] + 1 + i
+        preview = queue[2 + PREVIEW_FEATURES * i : 2 + PREVIEW_FEATURES * (i + 1)]
+        if live and index < ints[_Q_LEN]:
+            upcoming = s.queue[r, index]
+            preview[0] = upcoming[_Q_CLASS] + 1.0  # so that 0 means "no task"
+            preview[1] = upcoming[_Q_ESTIMATE]
+            preview[2] = upcoming[_Q_SLACK]
+        else:
+            preview[:] = 0.0

@@ -20,6 +20,7 @@ options.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 from scipy import stats
 
 
@@ -80,6 +81,31 @@ def step_moments(
     return p_correct, mean_steps, second_steps
 
 
+@njit(cache=True)
+def sample_outcome(
+    cdf: np.ndarray, gamma_pow: np.ndarray, model: int, cap: int, difficulty: int, u_skill: float, u_steps: float
+) -> tuple[int, bool]:
+    """Steps used and correctness of one task on (``model``, ``cap``), from its two uniforms.
+
+    ``cdf`` is :func:`step_cdf_table` and ``gamma_pow[i, m] = gamma_i^m``. ``S`` is the number of table
+    entries below ``u_steps`` (the inverse CDF; the table is non-decreasing in ``s``).
+    """
+    row = cdf[model, difficulty]
+    needed = 0
+    while needed < row.size and row[needed] < u_steps:
+        needed += 1
+    correct = u_skill < gamma_pow[model, difficulty] and needed <= cap
+    return (needed if correct else cap), correct
+
+
+@njit(cache=True)
+def _sample_outcomes(cdf, gamma_pow, model, cap, difficulty, u_skill, u_steps, steps, correct):  # type: ignore[no-untyped-def]
+    for k in range(steps.size):
+        steps[k], correct[k] = sample_outcome(
+            cdf, gamma_pow, model[k], cap[k], difficulty[k], u_skill[k], u_steps[k]
+        )
+
+
 def sample_steps(
     cdf: np.ndarray,
     gamma_pow: np.ndarray,
@@ -89,14 +115,11 @@ def sample_steps(
     u_skill: np.ndarray,
     u_steps: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Steps used and correctness for tasks given their option's model and cap, and their uniforms.
-
-    ``cdf`` is :func:`step_cdf_table`, ``gamma_pow[i, m] = gamma_i^m``. All other arguments are arrays of one
-    shape (or scalars). Returns ``(steps, correct)``.
-    """
-    # one flat gather of each task's CDF row (faster than 2-D fancy indexing)
-    rows = np.asarray(model) * cdf.shape[1] + np.asarray(difficulty)
-    needed = np.sum(cdf.reshape(-1, cdf.shape[2]).take(rows, axis=0) < np.asarray(u_steps)[..., None], axis=-1)
-    correct = (np.asarray(u_skill) < gamma_pow[model, difficulty]) & (needed <= cap)
-    steps = np.where(correct, needed, cap)
-    return steps, correct
+    """:func:`sample_outcome` over arrays of one shape (for analysis and tests): ``(steps, correct)``."""
+    args = np.broadcast_arrays(model, cap, difficulty, u_skill, u_steps)
+    shape = args[0].shape
+    model, cap, difficulty = (np.ascontiguousarray(a, dtype=np.int64).ravel() for a in args[:3])
+    u_skill, u_steps = (np.ascontiguousarray(a, dtype=np.float64).ravel() for a in args[3:])
+    steps, correct = np.empty(model.size, np.int64), np.empty(model.size, np.bool_)
+    _sample_outcomes(cdf, gamma_pow, model, cap, difficulty, u_skill, u_steps, steps, correct)
+    return steps.reshape(shape), correct.reshape(shape)

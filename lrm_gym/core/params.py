@@ -9,6 +9,8 @@ otherwise.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +18,9 @@ from lrm_gym.core import capability
 from lrm_gym.core.outcomes import step_cdf_table, step_moments
 from lrm_gym.scenarios.loader import load_trace
 from lrm_gym.scenarios.schema import HOURS_PER_DAY, ScenarioConfig
+
+if TYPE_CHECKING:
+    from lrm_gym.core.tables import KernelTables
 
 JOULES_PER_KWH = 3.6e6
 JOULES_PER_WH = 3600.0
@@ -141,6 +146,13 @@ class Params:
     @property
     def n_classes(self) -> int:
         return len(self.class_names)
+
+    @cached_property
+    def kernel(self) -> KernelTables:
+        """These parameters laid out for the compiled kernels (:mod:`lrm_gym.core.tables`), built once."""
+        from lrm_gym.core.tables import kernel_tables  # tables reads Params
+
+        return kernel_tables(self)
 
     @property
     def hidden_difficulty_index(self) -> int:

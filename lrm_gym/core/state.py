@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from lrm_gym.core.params import Params
+from lrm_gym.core.rng import WORDS as RNG_WORDS
 
 COUNTERS: tuple[str, ...] = (
     "baseline_j",
@@ -58,64 +59,99 @@ QUEUE_FIELDS: tuple[str, ...] = (
 Q = {name: i for i, name in enumerate(QUEUE_FIELDS)}
 
 
+INT_FIELDS: tuple[str, ...] = (
+    "slot",  # current slot index
+    "truncated",  # 1 once the episode is over
+    "q_len",  # tasks in the queue
+    "n_present",  # tasks to decide in this slot (the first n_present of the queue)
+    "head",  # index of the task being decided
+    "slot_deferred",  # tasks deferred in this slot
+    "task_option",  # option of the task decided this step, NO_OPTION for defer
+)
+"""Integer scalars of each env, the columns of ``State.ints``."""
+I = {name: i for i, name in enumerate(INT_FIELDS)}  # noqa: E741 (the index of the int columns)
+
+FLOAT_FIELDS: tuple[str, ...] = (
+    "baseline_j",  # this slot's baseline
+    "storage_j",
+    "arrival_carry",  # fractional arrivals carried by the `constant` kind
+    "slot_task_j",  # task energy dispatched in this slot
+    "task_energy_j",  # of the task decided this step
+    "task_tokens",
+    "task_correct",  # 1.0 or 0.0
+)
+"""Float scalars of each env, the columns of ``State.floats``."""
+F = {name: i for i, name in enumerate(FLOAT_FIELDS)}
+
+
+class _Column:
+    """``state.<name>``: a writeable view of one column of ``state.ints`` or ``state.floats``."""
+
+    def __init__(self, array: str, index: int) -> None:
+        self.array, self.index = array, index
+
+    def __get__(self, state: State, owner: type | None = None) -> np.ndarray:
+        return getattr(state, self.array)[:, self.index]
+
+
 @dataclass
 class State:
-    """State of ``n`` environments.
+    """State of ``n`` environments, as few arrays as possible: the compiled kernels take each as an argument.
 
-    The queue is one float64 array ``(n, queue_capacity, len(QUEUE_FIELDS))`` of task records, FIFO from
-    index 0: a task is one contiguous record, so reading the head task, moving tasks and enqueueing are one
-    gather or scatter each. Integer fields (class, difficulty, slack, ...) are small and stored exactly.
+    Per-env scalars live in ``ints`` and ``floats`` (columns :data:`INT_FIELDS`, :data:`FLOAT_FIELDS`), read
+    and written through views named after them (``state.slot``, ``state.storage_j``, ...). The queue is one
+    float64 array ``(n, queue_capacity, len(QUEUE_FIELDS))`` of task records, FIFO from index 0; integer
+    fields (class, difficulty, slack, ...) are small and stored exactly. ``rng`` holds each env's random
+    stream (:mod:`lrm_gym.core.rng`). Arrays are only ever updated in place, never replaced.
     """
 
-    slot: np.ndarray  # (n,) current slot index
-    truncated: np.ndarray  # (n,) episode over
+    ints: np.ndarray  # (n, len(INT_FIELDS)) int64
+    floats: np.ndarray  # (n, len(FLOAT_FIELDS)) float64
     supply_path: np.ndarray  # (n, horizon + forecast horizon) baseline energy per slot
-    baseline_j: np.ndarray  # (n,) this slot's baseline
     forecast_j: np.ndarray  # (n, H)
-    storage_j: np.ndarray  # (n,)
-    arrival_carry: np.ndarray  # (n,) fractional arrivals carried by the `constant` kind
     queue: np.ndarray  # (n, queue_capacity, len(QUEUE_FIELDS)) task records
-    q_len: np.ndarray  # (n,) tasks in the queue
-    n_present: np.ndarray  # (n,) tasks to decide in this slot (the first n_present of the queue)
-    head: np.ndarray  # (n,) index of the task being decided
     tokens_left: np.ndarray  # (n, M) model capacity left in this slot
-    slot_task_j: np.ndarray  # (n,) task energy dispatched in this slot
-    slot_deferred: np.ndarray  # (n,) tasks deferred in this slot
     step: np.ndarray  # (n, len(COUNTERS))
     totals: np.ndarray  # (n, len(COUNTERS))
-    task_option: np.ndarray  # (n,) option of the task decided this step, NO_OPTION for defer
-    task_energy_j: np.ndarray
-    task_tokens: np.ndarray
-    task_correct: np.ndarray
-    mask: np.ndarray  # (n, 1 + O) valid actions for the head task, cached by `dynamics.advance`
+    mask: np.ndarray  # (n, 1 + O) bool, valid actions for the head task
+    rng: np.ndarray  # (n, rng.WORDS) uint64 generator state
+
+    slot = _Column("ints", I["slot"])
+    truncated = _Column("ints", I["truncated"])
+    q_len = _Column("ints", I["q_len"])
+    n_present = _Column("ints", I["n_present"])
+    head = _Column("ints", I["head"])
+    slot_deferred = _Column("ints", I["slot_deferred"])
+    task_option = _Column("ints", I["task_option"])
+    baseline_j = _Column("floats", F["baseline_j"])
+    storage_j = _Column("floats", F["storage_j"])
+    arrival_carry = _Column("floats", F["arrival_carry"])
+    slot_task_j = _Column("floats", F["slot_task_j"])
+    task_energy_j = _Column("floats", F["task_energy_j"])
+    task_tokens = _Column("floats", F["task_tokens"])
+    task_correct = _Column("floats", F["task_correct"])
 
     @classmethod
     def allocate(cls, params: Params, n: int) -> State:
-        q = params.queue_capacity
         length = params.horizon_slots + params.supply.forecast_horizon
+        ints = np.zeros((n, len(INT_FIELDS)), np.int64)
+        ints[:, I["task_option"]] = NO_OPTION
         return cls(
-            slot=np.zeros(n, np.int64),
-            truncated=np.zeros(n, bool),
+            ints=ints,
+            floats=np.zeros((n, len(FLOAT_FIELDS))),
             supply_path=np.zeros((n, length)),
-            baseline_j=np.zeros(n),
             forecast_j=np.zeros((n, params.supply.forecast_horizon)),
-            storage_j=np.zeros(n),
-            arrival_carry=np.zeros(n),
-            queue=_empty_queue(n, q),
-            q_len=np.zeros(n, np.int64),
-            n_present=np.zeros(n, np.int64),
-            head=np.zeros(n, np.int64),
+            queue=_empty_queue(n, params.queue_capacity),
             tokens_left=np.zeros((n, params.n_models)),
-            slot_task_j=np.zeros(n),
-            slot_deferred=np.zeros(n, np.int64),
             step=np.zeros((n, len(COUNTERS))),
             totals=np.zeros((n, len(COUNTERS))),
-            task_option=np.full(n, NO_OPTION, np.int64),
-            task_energy_j=np.zeros(n),
-            task_tokens=np.zeros(n),
-            task_correct=np.zeros(n, bool),
             mask=np.eye(1, 1 + params.n_options, dtype=bool).repeat(n, axis=0),
+            rng=np.zeros((n, RNG_WORDS), np.uint64),
         )
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """The arrays in field order, as the kernels of :mod:`lrm_gym.core.dynamics` take them."""
+        return tuple(getattr(self, f.name) for f in fields(self))
 
     def copy_rows_from(self, other: State, rows: np.ndarray) -> None:
         """Overwrite rows ``rows`` of this state with rows ``0..len(rows)-1`` of ``other``."""
@@ -129,33 +165,3 @@ def _empty_queue(n: int, capacity: int) -> np.ndarray:
     queue[..., Q["difficulty"]] = 1.0
     queue[..., Q["table"]] = 1.0
     return queue
-
-
-def records(state: State) -> np.ndarray:
-    """The queue as ``(n * capacity, fields)`` rows (a view): task ``(row, position)`` is ``row * capacity +
-    position``."""
-    return state.queue.reshape(-1, len(QUEUE_FIELDS))
-
-
-def record_index(state: State, rows: np.ndarray, position: np.ndarray) -> np.ndarray:
-    """Index into :func:`records` of ``(rows, position)``; ``position`` may carry trailing axes."""
-    return _outer_index(rows, state.queue.shape[1], position)
-
-
-def row_block(array: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``array[rows]`` for increasing, unique ``rows``, to be read at once (not kept across state updates).
-
-    When ``rows`` is every row this is ``array`` itself: a batch stepping all its envs copies nothing.
-    """
-    return array if rows.size == array.shape[0] else array.take(rows, axis=0)
-
-
-def flat_index(array: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
-    """Index into ``array.reshape(-1)`` of ``array[rows, columns]`` (``columns`` may add trailing axes)."""
-    return _outer_index(rows, array.shape[1], columns)
-
-
-def _outer_index(rows: np.ndarray, width: int, columns: np.ndarray) -> np.ndarray:
-    extra = np.ndim(columns) - rows.ndim
-    start = rows * width
-    return (start if extra <= 0 else start.reshape(rows.shape + (1,) * extra)) + columns

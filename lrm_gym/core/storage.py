@@ -10,32 +10,46 @@ energy stored (delivered at the discharge efficiency), the rest is auxiliary ene
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
-
-from lrm_gym.core.params import StorageParams
-
-
-class Balance(NamedTuple):
-    charge_j: np.ndarray
-    discharge_j: np.ndarray
-    auxiliary_j: np.ndarray
-    waste_j: np.ndarray
-    storage_j: np.ndarray  # level after the slot
+from numba import njit
 
 
+@njit(cache=True)
 def balance_slot(
-    baseline_j: np.ndarray, demand_j: np.ndarray, storage_j: np.ndarray, storage: StorageParams
-) -> Balance:
-    """Close one slot for arrays of envs (any matching shapes)."""
-    surplus = np.maximum(baseline_j - demand_j, 0.0)
-    deficit = np.maximum(demand_j - baseline_j, 0.0)
-    room = (storage.capacity_j - storage_j) / storage.charge_efficiency
-    charge = np.minimum(np.minimum(surplus, storage.max_charge_j), np.maximum(room, 0.0))
-    available = storage_j * storage.discharge_efficiency
-    discharge = np.minimum(np.minimum(deficit, storage.max_discharge_j), np.maximum(available, 0.0))
-    level = storage_j + storage.charge_efficiency * charge - discharge / storage.discharge_efficiency
+    baseline_j: float,
+    demand_j: float,
+    storage_j: float,
+    capacity_j: float,
+    charge_efficiency: float,
+    discharge_efficiency: float,
+    max_charge_j: float,
+    max_discharge_j: float,
+) -> tuple[float, float, float, float, float]:
+    """Close one slot of one env: ``(charge, discharge, auxiliary, waste, storage level after)``."""
+    surplus = max(baseline_j - demand_j, 0.0)
+    deficit = max(demand_j - baseline_j, 0.0)
+    room = (capacity_j - storage_j) / charge_efficiency
+    charge = min(min(surplus, max_charge_j), max(room, 0.0))
+    available = storage_j * discharge_efficiency
+    discharge = min(min(deficit, max_discharge_j), max(available, 0.0))
+    level = storage_j + charge_efficiency * charge - discharge / discharge_efficiency
     # Only float rounding can push the level past its bounds; the limits above keep it inside exactly.
-    level = np.clip(level, 0.0, storage.capacity_j)
-    return Balance(charge, discharge, deficit - discharge, surplus - charge, level)
+    level = min(max(level, 0.0), capacity_j)
+    return charge, discharge, deficit - discharge, surplus - charge, level
+
+
+def balance_slots(baseline_j: np.ndarray, demand_j: np.ndarray, storage_j: np.ndarray, storage: object) -> np.ndarray:
+    """:func:`balance_slot` over arrays (for analysis): ``(len, 5)`` rows of its outputs."""
+    out = np.empty((np.size(baseline_j), 5))
+    for k, (b, d, s) in enumerate(np.broadcast(baseline_j, demand_j, storage_j)):
+        out[k] = balance_slot(
+            float(b),
+            float(d),
+            float(s),
+            storage.capacity_j,  # type: ignore[attr-defined]
+            storage.charge_efficiency,  # type: ignore[attr-defined]
+            storage.discharge_efficiency,  # type: ignore[attr-defined]
+            storage.max_charge_j,  # type: ignore[attr-defined]
+            storage.max_discharge_j,  # type: ignore[attr-defined]
+        )
+    return out

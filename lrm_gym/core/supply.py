@@ -27,12 +27,28 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import signal, stats
+from numba import njit
+from scipy import stats
 
-from lrm_gym.core.draws import Draws, as_draws
+from lrm_gym.core import rng
+from lrm_gym.core.tables import (
+    S_CLOUD_MEAN,
+    S_CLOUD_STD,
+    S_FORECAST_NOISE,
+    S_SOLAR_SCALE,
+    S_SUPPLY_KIND,
+    S_SUPPLY_MAX,
+    S_SUPPLY_MEAN,
+    S_SUPPLY_PHI,
+    S_SUPPLY_STD,
+    SUPPLY_AR1,
+    SUPPLY_CONSTANT,
+    SUPPLY_GAUSSIAN,
+    SUPPLY_SOLAR,
+)
 
 if TYPE_CHECKING:
-    from lrm_gym.core.params import SupplyParams
+    from lrm_gym.core.params import Params, SupplyParams
 
 UPPER_CLIP_SIGMAS = 8.0
 
@@ -42,72 +58,73 @@ def supply_max(supply: SupplyParams) -> float:
     if supply.kind in ("gaussian", "ar1"):
         return supply.mean_j + UPPER_CLIP_SIGMAS * supply.std_j
     if supply.kind == "solar":
-        return _solar_scale(supply)
+        return solar_scale(supply)
     if supply.kind == "trace":
         assert supply.trace is not None
         return supply.mean_j * float(supply.trace.max() / supply.trace.mean())
     return supply.mean_j
 
 
-def sample_supply_path(
-    supply: SupplyParams,
-    rng: np.random.Generator | Draws,
-    n_envs: int,
-    length: int,
-    start_hour: float,
-    slot_seconds: float,
-    rows: np.ndarray | None = None,
-) -> np.ndarray:
-    """Baseline energy for slots ``0..length-1`` of ``n_envs`` episodes, shape ``(n_envs, length)``.
-
-    ``rows`` (default ``0..n_envs-1``) names the environments the paths are for (see :mod:`.draws`).
-    """
-    draws = as_draws(rng)
-    rows = np.arange(n_envs) if rows is None else rows
-    if supply.kind == "constant":
-        return np.full((n_envs, length), supply.mean_j)
-    if supply.kind == "gaussian":
-        path = supply.mean_j + supply.std_j * draws.standard_normal(rows, length)
-        return np.clip(path, 0.0, supply.max_j)
-    if supply.kind == "ar1":
-        path = supply.mean_j + supply.std_j * _stationary_ar1(draws, rows, supply.phi, length)
-        return np.clip(path, 0.0, supply.max_j)
-    if supply.kind == "solar":
-        shape = solar_shape(start_hour, slot_seconds, length)
-        cloud = np.clip(
-            supply.cloud_mean + supply.cloud_std * _stationary_ar1(draws, rows, supply.phi, length), 0.0, 1.0
-        )
-        return _solar_scale(supply) * shape[None, :] * cloud
-    if supply.kind == "trace":
-        assert supply.trace is not None
-        trace = supply.trace * (supply.mean_j / supply.trace.mean())
-        start = draws.integers(rows, trace.size)[:, None]
-        offset = np.floor(np.arange(length) * slot_seconds / supply.trace_seconds_per_row).astype(np.int64)
-        return trace[(start + offset[None, :]) % trace.size]
-    raise ValueError(f"supply.kind: unknown kind {supply.kind!r}")
+@njit(cache=True)
+def sample_path(t: tuple, path: np.ndarray, rng_state: np.ndarray) -> None:
+    """Fill one env's ``path`` (baseline energy per slot) from its random stream; ``t`` is ``params.kernel``."""
+    sc = t.scalars
+    kind, mean, std = int(sc[S_SUPPLY_KIND]), sc[S_SUPPLY_MEAN], sc[S_SUPPLY_STD]
+    if kind == SUPPLY_CONSTANT:
+        path[:] = mean
+    elif kind == SUPPLY_GAUSSIAN:
+        for i in range(path.size):
+            path[i] = min(max(mean + std * rng.standard_normal(rng_state), 0.0), sc[S_SUPPLY_MAX])
+    elif kind == SUPPLY_AR1:
+        _stationary_ar1(rng_state, sc[S_SUPPLY_PHI], path)
+        for i in range(path.size):
+            path[i] = min(max(mean + std * path[i], 0.0), sc[S_SUPPLY_MAX])
+    elif kind == SUPPLY_SOLAR:
+        _stationary_ar1(rng_state, sc[S_SUPPLY_PHI], path)
+        for i in range(path.size):
+            cloud = min(max(sc[S_CLOUD_MEAN] + sc[S_CLOUD_STD] * path[i], 0.0), 1.0)
+            path[i] = sc[S_SOLAR_SCALE] * t.supply_shape[i] * cloud
+    else:  # trace, from a uniformly random row
+        start = rng.integers(rng_state, t.trace.size)
+        for i in range(path.size):
+            path[i] = t.trace[(start + int(t.supply_shape[i])) % t.trace.size]
 
 
-def forecast(
-    path: np.ndarray,
-    slot: np.ndarray,
-    supply: SupplyParams,
-    rng: np.random.Generator | Draws,
-    rows: np.ndarray | None = None,
-) -> np.ndarray:
-    """Forecast of slots ``slot+1..slot+H`` for each row of ``path``, shape ``(len(slot), H)``.
+@njit(cache=True)
+def _stationary_ar1(rng_state: np.ndarray, phi: float, out: np.ndarray) -> None:
+    """A unit-variance stationary AR(1) path into ``out``."""
+    innovation = math.sqrt(1.0 - phi * phi)
+    x = rng.standard_normal(rng_state)
+    for i in range(out.size):
+        if i > 0:
+            x = phi * x + innovation * rng.standard_normal(rng_state)
+        out[i] = x
 
-    ``rows`` (default ``0..len(slot)-1``) names the environments, for the noise draws.
-    """
-    horizon = supply.forecast_horizon
-    if horizon == 0:
-        return np.zeros((slot.shape[0], 0))
-    index = (np.arange(slot.shape[0]) * path.shape[1] + slot + 1)[:, None] + np.arange(horizon)[None, :]
-    truth = path.reshape(-1).take(index)
-    if supply.forecast_noise == 0:
-        return truth
-    rows = np.arange(slot.shape[0]) if rows is None else rows
-    noisy = truth + supply.forecast_noise * supply.mean_j * as_draws(rng).standard_normal(rows, horizon)
-    return np.clip(noisy, 0.0, supply.max_j)
+
+@njit(cache=True)
+def forecast_into(t: tuple, path: np.ndarray, slot: int, out: np.ndarray, rng_state: np.ndarray) -> None:
+    """Forecast of slots ``slot+1..slot+H`` of one env's ``path`` into ``out`` (``(H,)``)."""
+    sc = t.scalars
+    noise = sc[S_FORECAST_NOISE] * sc[S_SUPPLY_MEAN]
+    for h in range(out.size):
+        truth = path[slot + 1 + h]
+        if noise > 0.0:
+            out[h] = min(max(truth + noise * rng.standard_normal(rng_state), 0.0), sc[S_SUPPLY_MAX])
+        else:
+            out[h] = truth
+
+
+def sample_supply_paths(params: Params, seeds: np.ndarray | list[int], length: int | None = None) -> np.ndarray:
+    """Supply paths ``(len(seeds), length)`` as the envs draw them at reset, one per seed (for analysis and
+    tests; ``length`` defaults to the episode's path, horizon plus forecast horizon)."""
+    length = params.horizon_slots + params.supply.forecast_horizon if length is None else length
+    if params.supply.kind in ("solar", "trace") and length > params.kernel.supply_shape.size:
+        raise ValueError(f"length {length} exceeds the {params.kernel.supply_shape.size} slots of the scenario's episode")
+    states = rng.new_states(seeds)
+    paths = np.empty((states.shape[0], length))
+    for row in range(states.shape[0]):
+        sample_path(params.kernel, paths[row], states[row])
+    return paths
 
 
 def solar_shape(start_hour: float, slot_seconds: float, length: int) -> np.ndarray:
@@ -134,18 +151,8 @@ def clipped_normal_mean(mean: float, std: float, low: float = 0.0, high: float =
     return float(low * stats.norm.cdf(a) + middle + high * stats.norm.sf(b))
 
 
-def _solar_scale(supply: SupplyParams) -> float:
+def solar_scale(supply: SupplyParams) -> float:
     cloud = clipped_normal_mean(supply.cloud_mean, supply.cloud_std)
     if cloud == 0:
         raise ValueError("supply: a solar supply with cloud factor always 0 cannot have a positive mean")
     return supply.mean_j * math.pi / cloud
-
-
-def _stationary_ar1(draws: Draws, rows: np.ndarray, phi: float, length: int) -> np.ndarray:
-    """Unit-variance stationary AR(1) paths, shape ``(len(rows), length)``."""
-    z = draws.standard_normal(rows, length)
-    if phi == 0 or length == 0:
-        return z
-    innovations = math.sqrt(1.0 - phi * phi) * z[:, 1:]
-    rest, _ = signal.lfilter([1.0], [1.0, -phi], innovations, axis=1, zi=phi * z[:, :1])
-    return np.concatenate([z[:, :1], rest], axis=1)

@@ -12,14 +12,15 @@ import numpy as np
 
 from lrm_gym.core import dynamics
 from lrm_gym.core.dynamics import InvalidActionError
-from lrm_gym.core.observation import observation_space, observe
+from lrm_gym.core.observation import observation_layout, observation_space
 from lrm_gym.core.params import Params, build_params
-from lrm_gym.core.state import COUNTERS, State
+from lrm_gym.core.state import COUNTERS, I, State
 from lrm_gym.envs.render import SlotRecord, energy_panel, text_dashboard
 from lrm_gym.envs.spaces import RoutingActions
 from lrm_gym.scenarios.loader import load_scenario
 from lrm_gym.scenarios.schema import ScenarioConfig
 
+_TRUNCATED = I["truncated"]
 _INTEGER_KEYS = tuple(k for k in COUNTERS if k.startswith(("tasks_", "slots_", "wait_")))
 
 
@@ -121,8 +122,10 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
         self.observation_space = observation_space(self.params)  # type: ignore[assignment]
         self._state = State.allocate(self.params, 1)
         self._rows = np.zeros(1, np.int64)
-        self._mask = np.zeros(1 + self.params.n_options, bool)
+        self._action = np.zeros(1, np.int64)
+        self._layout = observation_layout(self.params)
         self._needs_reset = True
+        self._seeded = False
         self._history: deque[SlotRecord] = deque(maxlen=256)
         self._last: tuple[dict[str, np.ndarray], dict[str, Any]] | None = None
 
@@ -132,27 +135,32 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
         super().reset(seed=seed)
         if options:
             raise ValueError(f"reset options are not supported, got keys {sorted(options)}")
-        dynamics.begin_step(self._state, self._rows)
-        dynamics.reset_rows(self.params, self._state, self._rows, self.np_random)
+        if seed is not None or not self._seeded:
+            # The env's random stream starts from the seed, or from Gymnasium's entropy-seeded np_random
+            # when none was ever given; reset(seed=None) later continues the stream.
+            start = seed if seed is not None else int(self.np_random.integers(2**63))
+            dynamics.seed_rows(self._state, self._rows, [start])
+            self._seeded = True
+        obs = np.empty((1, self._layout.size), np.float32)
+        dynamics.reset_rows(self.params, self._state, self._rows, obs)
         self._needs_reset = False
         self._history.clear()
-        return self._observe_and_record()
+        return self._record(obs)
 
     def step(self, action: Any) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
         if self._needs_reset:
             raise RuntimeError("call reset() before step(), and again after an episode is truncated")
-        dynamics.begin_step(self._state, self._rows)
-        dynamics.decide(self.params, self._state, self._rows, _as_action_array(action, int(self.action_space.n)))
-        dynamics.advance(self.params, self._state, self._rows, self.np_random)
-        reward = float(dynamics.end_step(self._state, self._rows)[0])
-        truncated = bool(self._state.truncated[0])
+        self._action[0] = _as_action(action, int(self.action_space.n))
+        obs = np.empty((1, self._layout.size), np.float32)
+        reward = float(dynamics.step_rows(self.params, self._state, self._rows, self._action, None, obs)[0])
+        truncated = bool(self._state.ints[0, _TRUNCATED])
         self._needs_reset = truncated
-        obs, info = self._observe_and_record()
-        return obs, reward, False, truncated, info
+        obs_dict, info = self._record(obs)
+        return obs_dict, reward, False, truncated, info
 
     def action_masks(self) -> np.ndarray:
         """Boolean mask of valid actions for the current task (sb3-contrib MaskablePPO convention)."""
-        return self._mask.copy()
+        return self._state.mask[0].copy()
 
     def render(self) -> str | np.ndarray | None:
         if self.render_mode is None:
@@ -164,13 +172,10 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
             return text_dashboard(self.params, self._last[1], self._last[0])
         return energy_panel(self._history, self.params)
 
-    def _observe_and_record(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        state, params = self._state, self.params
-        mask = dynamics.action_mask(params, state, self._rows)
-        self._mask = mask[0]
-        batch = observe(params, state, self._rows, mask)
-        obs = {key: value[0] for key, value in batch.items()}
-        info = step_info(state, 0, self._mask)
+    def _record(self, batch: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """The observation dict (views of the kernel's row) and info; kept for rendering when it is on."""
+        obs = self._layout.split(batch[0])
+        info = step_info(self._state, 0, self._state.mask[0])
         if self.render_mode is not None:
             if info["slots_closed"]:
                 self._history.append(
@@ -190,7 +195,7 @@ def step_info(state: State, row: int, mask: np.ndarray) -> dict[str, Any]:
     info["task_option"] = int(state.task_option[row])
     info["task_energy_j"] = float(state.task_energy_j[row])
     info["task_tokens"] = int(state.task_tokens[row])
-    info["task_correct"] = bool(state.task_correct[row])
+    info["task_correct"] = bool(state.task_correct[row] > 0)
     info["action_mask"] = mask.astype(np.int8)
     totals = _counters(state.totals[row])
     # At a slot boundary the queue is compacted; mid-slot it is the undecided plus the deferred tasks.
@@ -210,9 +215,18 @@ def _counters(values: np.ndarray) -> dict[str, Any]:
     return counters
 
 
-def _as_action_array(action: Any, n: int) -> np.ndarray:
-    """Accept a Python or numpy integer (or a 0-d / 1-element integer array); anything else is an error."""
-    array = np.asarray(action)
-    if array.size != 1 or array.dtype.kind not in "iu":
-        raise InvalidActionError(f"action must be one integer in Discrete({n}), got {action!r}")
-    return array.reshape(1).astype(np.int64)
+def _as_action(action: Any, n: int) -> int:
+    """Accept a Python or numpy integer (or a 0-d / 1-element integer array); anything else is an error.
+
+    The range and the mask are checked by the kernel.
+    """
+    if type(action) is int or isinstance(action, np.integer):  # the common case, without numpy conversions
+        value = int(action)
+    else:
+        array = np.asarray(action)
+        if array.size != 1 or array.dtype.kind not in "iu":
+            raise InvalidActionError(f"action must be one integer in Discrete({n}), got {action!r}")
+        value = int(array.reshape(-1)[0])
+    if not 0 <= value < n:
+        raise InvalidActionError(f"action {value} outside Discrete({n})")
+    return value

@@ -15,9 +15,8 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from lrm_gym.core import dynamics
-from lrm_gym.core.draws import Draws
 from lrm_gym.core.dynamics import InvalidActionError
-from lrm_gym.core.observation import observation_space, observe
+from lrm_gym.core.observation import observation_layout, observation_space
 from lrm_gym.core.params import Params, build_params
 from lrm_gym.core.state import COUNTERS, State
 from lrm_gym.envs.energy_routing import step_info
@@ -89,10 +88,11 @@ class EnergyRoutingVectorEnv(VectorEnv):
 
     ## Randomness
 
-    One generator (``self.np_random``) serves all sub-envs. ``reset(seed=s)`` with ``num_envs=1`` consumes it
-    exactly as the single env's ``reset(seed=s)`` does, so the two produce identical episodes under the same
-    actions. Set ``draws`` to a :class:`lrm_gym.core.draws.PerRowDraws` to give each sub-env its own
-    generator (slow; for tests and replay).
+    Each sub-env has its own random stream (:mod:`lrm_gym.core.rng`). ``reset(seed=s)`` starts sub-env ``i``
+    from seed ``s + i``, Gymnasium's convention for vector envs, and ``reset(seed=[s_0, s_1, ...])`` from the
+    seeds given, so sub-env ``i`` replays the single env reset with the same seed, under the same actions,
+    across its autoresets too (a reset without a seed continues a stream). With no seed ever given, the
+    seeds come from ``self.np_random``.
 
     ## Arguments
 
@@ -145,9 +145,10 @@ class EnergyRoutingVectorEnv(VectorEnv):
         self.action_space = BatchRoutingActions(self.n_actions, self.num_envs, mask_source=self.action_masks)
         self.single_observation_space = observation_space(self.params)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
-        self.draws: Draws | None = None
         self._state = State.allocate(self.params, self.num_envs)
         self._rows = np.arange(self.num_envs)
+        self._layout = observation_layout(self.params)
+        self._seeded = False
         self._elapsed = np.zeros(self.num_envs, np.int64)
         self._autoreset = np.zeros(self.num_envs, bool)
         self._needs_reset = True
@@ -157,48 +158,58 @@ class EnergyRoutingVectorEnv(VectorEnv):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """Reset every sub-env. ``seed`` is one integer (or ``None``) for the shared generator."""
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
-            raise ValueError(f"seed must be one integer or None for the shared generator, got {seed!r}")
+        """Reset every sub-env: ``seed`` is ``None``, one integer ``s`` (sub-env ``i`` gets ``s + i``), or a
+        list of ``num_envs`` integers."""
+        seeds = self._row_seeds(seed)
         if options:
             raise ValueError(f"reset options are not supported, got keys {sorted(options)}")
-        super().reset(seed=None if seed is None else int(seed))
-        dynamics.begin_step(self._state, self._rows)
-        dynamics.reset_rows(self.params, self._state, self._rows, self._draws())
+        super().reset(seed=None if seeds is None else int(seeds[0]))
+        if seeds is None and not self._seeded:
+            seeds = int(self.np_random.integers(2**62)) + self._rows
+        if seeds is not None:
+            dynamics.seed_rows(self._state, self._rows, seeds)
+            self._seeded = True
+        obs = np.empty((self.num_envs, self._layout.size), np.float32)
+        dynamics.reset_rows(self.params, self._state, self._rows, obs)
         self._elapsed[:] = 0
         self._autoreset[:] = False
         self._needs_reset = False
         self._history.clear()
-        return self._observe(), self._info()
+        return self._observe(obs), self._info()
+
+    def _row_seeds(self, seed: Any) -> np.ndarray | None:
+        if seed is None:
+            return None
+        if isinstance(seed, int | np.integer) and not isinstance(seed, bool):
+            if seed < 0:
+                raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+            return int(seed) + self._rows
+        seeds = np.asarray(seed)
+        if seeds.shape != (self.num_envs,) or seeds.dtype.kind not in "iu" or (seeds < 0).any():
+            raise ValueError(
+                f"seed must be None, one non-negative integer or a list of {self.num_envs} of them, got {seed!r}"
+            )
+        return seeds.astype(np.int64)
 
     def step(self, actions: Any) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Step every sub-env; sub-envs truncated on the previous step are reset instead (NEXT_STEP)."""
         if self._needs_reset:
             raise RuntimeError("call reset() before step()")
         actions = self._check_actions(actions)
-        state, params = self._state, self.params
-        dynamics.begin_step(state, self._rows)
-        rewards = np.zeros(self.num_envs)
-        if self._autoreset.any():
-            resetting = np.flatnonzero(self._autoreset)
-            stepping = np.flatnonzero(~self._autoreset)
-            dynamics.decide(params, state, stepping, actions[stepping])
-            dynamics.advance(params, state, stepping, self._draws())
-            rewards[stepping] = dynamics.end_step(state, stepping)
-            dynamics.reset_rows(params, state, resetting, self._draws())
+        state = self._state
+        obs = np.empty((self.num_envs, self._layout.size), np.float32)
+        resetting = self._autoreset if self._autoreset.any() else None
+        # Sub-envs waiting for their autoreset start a new episode inside the same compiled call.
+        rewards = dynamics.step_rows(self.params, state, self._rows, actions, resetting, obs)
+        self._elapsed += 1
+        truncated = state.truncated.astype(bool)
+        if resetting is not None:
             self._elapsed[resetting] = 0
-        else:
-            stepping = self._rows
-            dynamics.decide(params, state, stepping, actions)
-            dynamics.advance(params, state, stepping, self._draws())
-            rewards = dynamics.end_step(state, stepping)
-        self._elapsed[stepping] += 1
-        truncated = state.truncated.copy()
+            truncated[resetting] = False
         if self.max_episode_steps is not None:
             truncated |= self._elapsed >= self.max_episode_steps
-        truncated[self._autoreset] = False
         self._autoreset = truncated.copy()
-        obs, info = self._observe(), self._info()
+        obs, info = self._observe(obs), self._info()
         if self.render_mode is not None and info["slots_closed"][0]:
             self._history.append(
                 SlotRecord(
@@ -228,9 +239,6 @@ class EnergyRoutingVectorEnv(VectorEnv):
         if isinstance(self.action_space, BatchRoutingActions):
             self.action_space.link(self.action_masks)  # the weak link to the masks is not pickled
 
-    def _draws(self) -> Draws | np.random.Generator:
-        return self.np_random if self.draws is None else self.draws
-
     def _check_actions(self, actions: Any) -> np.ndarray:
         array = np.asarray(actions)
         if array.shape != (self.num_envs,) or array.dtype.kind not in "iu":
@@ -238,13 +246,11 @@ class EnergyRoutingVectorEnv(VectorEnv):
                 f"actions must be an integer array of shape ({self.num_envs},), "
                 f"got dtype {array.dtype} and shape {array.shape}"
             )
-        if array.min() < 0 or array.max() >= self.n_actions:
-            raise InvalidActionError(f"actions must lie in [0, {self.n_actions}), got {array.tolist()}")
-        # Sub-envs waiting for their autoreset ignore their action, so any in-range action is accepted.
+        # The range (every sub-env) and the masks (sub-envs not autoresetting) are checked by the kernel.
         return array.astype(np.int64, copy=False)
 
-    def _observe(self) -> dict[str, np.ndarray]:
-        obs = observe(self.params, self._state, self._rows, self._state.mask)
+    def _observe(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        obs = self._layout.split(batch)
         if self.render_mode is not None:
             self._last_obs = obs
         return obs
@@ -258,7 +264,7 @@ class EnergyRoutingVectorEnv(VectorEnv):
         info["task_option"] = state.task_option.copy()
         info["task_energy_j"] = state.task_energy_j.copy()
         info["task_tokens"] = state.task_tokens.astype(np.int64)
-        info["task_correct"] = state.task_correct.copy()
+        info["task_correct"] = state.task_correct > 0
         info["action_mask"] = state.mask.astype(np.int8)
         totals: dict[str, Any] = {}
         _add_counters(totals, state.totals)
