@@ -23,10 +23,10 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
 from lrm_gym.core import rng
-from lrm_gym.core.observation import observe_row, observation_layout
+from lrm_gym.core.compiled import compiled, inlined
+from lrm_gym.core.observation import observation_layout, observe_row
 from lrm_gym.core.outcomes import sample_outcome
 from lrm_gym.core.params import JOULES_PER_KWH, Params
 from lrm_gym.core.state import COUNTERS, NO_OPTION, C, F, I, Q, State
@@ -41,8 +41,6 @@ from lrm_gym.core.tables import (
     CLS_SLACK,
     CLS_VALUE,
     CLS_WEIGHT_CDF,
-    HOUR_CARBON,
-    HOUR_PRICE,
     MOD_CAPACITY,
     MOD_JOULES_PER_TOKEN,
     MOD_TOKENS_PER_STEP,
@@ -50,7 +48,6 @@ from lrm_gym.core.tables import (
     OPT_MODEL,
     S_ARRIVAL_DISPERSION,
     S_ARRIVAL_KIND,
-    S_ARRIVAL_RATE,
     S_CHARGE_EFFICIENCY,
     S_DIFFICULTY_NOISE,
     S_DIFFICULTY_VISIBLE,
@@ -65,10 +62,11 @@ from lrm_gym.core.tables import (
     S_REWARD_DROP,
     S_REWARD_WAIT,
     S_REWARD_WASTE,
-    S_START_HOUR,
-    S_SLOT_HOURS,
     S_STORAGE_CAPACITY,
     S_STORAGE_INITIAL,
+    SLOT_ARRIVAL_RATE,
+    SLOT_CARBON,
+    SLOT_PRICE,
     KernelTables,
 )
 
@@ -116,13 +114,7 @@ _ARRIVAL_RATE_EPS = 1e-9  # `constant` arrivals: 0.1 * 10 must count as 1 task, 
 # ----------------------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
-def hour_of_day(t: KernelTables, slot: int) -> float:
-    """Hour of day in ``[0, 24)`` at the start of ``slot``."""
-    return (t.scalars[S_START_HOUR] + slot * t.scalars[S_SLOT_HOURS]) % 24.0
-
-
-@njit(cache=True)
+@inlined
 def _reset_row(t: KernelTables, s: Rows, r: int) -> None:
     """A new episode: fresh supply path, storage, empty queue, slot 0 opened, advanced to a decision."""
     s.step[r, :] = 0.0
@@ -135,10 +127,11 @@ def _reset_row(t: KernelTables, s: Rows, r: int) -> None:
     _clear_task(s, r)
     _open_slot(t, s, r)
     _advance(t, s, r)
-    s.totals[r, :] = s.step[r, :]  # arrivals and any empty slots closed during the reset
+    for k in range(s.step.shape[1]):  # arrivals and any empty slots closed during the reset
+        s.totals[r, k] = s.step[r, k]
 
 
-@njit(cache=True)
+@inlined
 def _clear_task(s: Rows, r: int) -> None:
     s.ints[r, _TASK_OPTION] = NO_OPTION
     s.floats[r, _TASK_ENERGY] = 0.0
@@ -146,7 +139,7 @@ def _clear_task(s: Rows, r: int) -> None:
     s.floats[r, _TASK_CORRECT] = 0.0
 
 
-@njit(cache=True)
+@inlined
 def _step_row(t: KernelTables, s: Rows, r: int, action: int) -> float:
     """One decision on row ``r`` (already checked against its mask); returns the step reward."""
     s.step[r, :] = 0.0
@@ -167,7 +160,7 @@ def _step_row(t: KernelTables, s: Rows, r: int, action: int) -> float:
     return reward
 
 
-@njit(cache=True)
+@inlined
 def _dispatch(t: KernelTables, s: Rows, r: int, option: int) -> None:
     """Run the head task on ``option``: outcome, energy, capacity, quality reward."""
     head = s.ints[r, _HEAD]
@@ -194,7 +187,7 @@ def _dispatch(t: KernelTables, s: Rows, r: int, option: int) -> None:
     s.floats[r, _TASK_CORRECT] = correct_f
 
 
-@njit(cache=True)
+@inlined
 def _compute_mask(t: KernelTables, s: Rows, r: int) -> bool:
     """Cache the head task's mask in ``s.mask[r]``; True when some option can run it."""
     task = s.queue[r, s.ints[r, _HEAD]]
@@ -208,7 +201,7 @@ def _compute_mask(t: KernelTables, s: Rows, r: int) -> bool:
     return feasible
 
 
-@njit(cache=True)
+@inlined
 def _advance(t: KernelTables, s: Rows, r: int) -> None:
     """Move row ``r`` to its next decision: settle decision-free tasks, close and open slots as needed."""
     while True:
@@ -227,7 +220,7 @@ def _advance(t: KernelTables, s: Rows, r: int) -> None:
             _open_slot(t, s, r)
 
 
-@njit(cache=True)
+@inlined
 def _settle_without_decision(t: KernelTables, s: Rows, r: int) -> None:
     """A head task with no feasible option: deferred if it has slack, else dropped."""
     task = s.queue[r, s.ints[r, _HEAD]]
@@ -241,7 +234,7 @@ def _settle_without_decision(t: KernelTables, s: Rows, r: int) -> None:
     s.ints[r, _HEAD] += 1
 
 
-@njit(cache=True)
+@inlined
 def _close_slot(t: KernelTables, s: Rows, r: int) -> None:
     """Energy balance, penalties and queue ageing for the current slot."""
     sc = t.scalars
@@ -258,7 +251,7 @@ def _close_slot(t: KernelTables, s: Rows, r: int) -> None:
         sc[S_MAX_DISCHARGE],
     )
     s.floats[r, _STORAGE] = level
-    hour = int(hour_of_day(t, s.ints[r, _SLOT]))
+    slot = s.ints[r, _SLOT]
     aux_kwh = auxiliary / JOULES_PER_KWH
     waste_kwh = waste / JOULES_PER_KWH
     step = s.step[r]
@@ -269,15 +262,15 @@ def _close_slot(t: KernelTables, s: Rows, r: int) -> None:
     step[_C_CHARGE] += charge
     step[_C_DISCHARGE] += discharge
     step[_C_SLOTS] += 1.0
-    step[_C_COST] += aux_kwh * t.hour_tab[hour, HOUR_PRICE]
-    step[_C_CARBON] += aux_kwh * t.hour_tab[hour, HOUR_CARBON]
+    step[_C_COST] += aux_kwh * t.slot_tab[slot, SLOT_PRICE]
+    step[_C_CARBON] += aux_kwh * t.slot_tab[slot, SLOT_CARBON]
     step[_C_R_AUX] -= sc[S_REWARD_AUX] * aux_kwh
     step[_C_R_WASTE] -= sc[S_REWARD_WASTE] * waste_kwh
     step[_C_R_WAITING] -= sc[S_REWARD_WAIT] * s.ints[r, _SLOT_DEFERRED]
     _age_and_compact(s, r)
 
 
-@njit(cache=True)
+@inlined
 def _age_and_compact(s: Rows, r: int) -> None:
     """Deferred tasks lose a slot of slack and gain a slot of age; decided tasks leave the queue (FIFO kept)."""
     queue = s.queue[r]
@@ -288,12 +281,13 @@ def _age_and_compact(s: Rows, r: int) -> None:
         queue[i, _Q_SLACK] -= 1.0
         queue[i, _Q_AGE] += 1.0
         if kept != i:
-            queue[kept, :] = queue[i, :]
+            for f in range(queue.shape[1]):  # element loop: a slice copy would allocate (overlap guard)
+                queue[kept, f] = queue[i, f]
         kept += 1
     s.ints[r, _Q_LEN] = kept
 
 
-@njit(cache=True)
+@inlined
 def _open_slot(t: KernelTables, s: Rows, r: int) -> None:
     """Baseline and forecast for the slot, arrivals into the queue, capacity refilled."""
     slot = s.ints[r, _SLOT]
@@ -316,13 +310,11 @@ def _open_slot(t: KernelTables, s: Rows, r: int) -> None:
     s.ints[r, _N_PRESENT] = s.ints[r, _Q_LEN]
 
 
-@njit(cache=True)
+@inlined
 def _arrivals(t: KernelTables, s: Rows, r: int) -> int:
     """Tasks arriving in the current slot (``constant``, ``poisson`` or ``negbin``)."""
     sc = t.scalars
-    profile = t.arrival_profile
-    hour = hour_of_day(t, s.ints[r, _SLOT])
-    rate = sc[S_ARRIVAL_RATE] * profile[int(hour * profile.size / 24.0) % profile.size]
+    rate = t.slot_tab[s.ints[r, _SLOT], SLOT_ARRIVAL_RATE]
     kind = int(sc[S_ARRIVAL_KIND])
     if kind == ARRIVAL_CONSTANT:
         total = s.floats[r, _CARRY] + rate
@@ -335,7 +327,7 @@ def _arrivals(t: KernelTables, s: Rows, r: int) -> int:
     return rng.negative_binomial(s.rng[r], k, k / (k + rate))
 
 
-@njit(cache=True)
+@inlined
 def _enqueue(t: KernelTables, s: Rows, r: int) -> None:
     """Append one new task: class, true difficulty, the router's estimate, and its outcome uniforms."""
     sc, stream = t.scalars, s.rng[r]
@@ -375,16 +367,16 @@ def _enqueue(t: KernelTables, s: Rows, r: int) -> None:
 # ----------------------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
-def _reset_kernel(  # noqa: PLR0913 (one argument per array: the cheapest way into compiled code)
-    scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, hour_tab,
-    arrival_profile, supply_shape, trace, obs_task_table, obs_option_table,
+@compiled
+def _reset_kernel(
+    scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, slot_tab,
+    supply_shape, trace, obs_task_table, obs_option_table,
     ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state,
     rows, obs,
 ):  # fmt: skip
     t = KernelTables(
-        scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, hour_tab,
-        arrival_profile, supply_shape, trace, obs_task_table, obs_option_table,
+        scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, slot_tab,
+        supply_shape, trace, obs_task_table, obs_option_table,
     )  # fmt: skip
     s = Rows(ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state)
     for k in range(rows.size):
@@ -393,10 +385,10 @@ def _reset_kernel(  # noqa: PLR0913 (one argument per array: the cheapest way in
             observe_row(t, s, rows[k], obs[k])
 
 
-@njit(cache=True)
-def _step_kernel(  # noqa: PLR0913
-    scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, hour_tab,
-    arrival_profile, supply_shape, trace, obs_task_table, obs_option_table,
+@compiled
+def _step_kernel(
+    scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, slot_tab,
+    supply_shape, trace, obs_task_table, obs_option_table,
     ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state,
     rows, actions, resetting, rewards, obs,
 ):  # fmt: skip
@@ -409,8 +401,8 @@ def _step_kernel(  # noqa: PLR0913
         if (resetting.size == 0 or not resetting[k]) and not mask[rows[k], a]:  # an autoreset ignores its action
             return k
     t = KernelTables(
-        scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, hour_tab,
-        arrival_profile, supply_shape, trace, obs_task_table, obs_option_table,
+        scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, slot_tab,
+        supply_shape, trace, obs_task_table, obs_option_table,
     )  # fmt: skip
     s = Rows(ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state)
     for k in range(rows.size):
@@ -425,16 +417,16 @@ def _step_kernel(  # noqa: PLR0913
     return -1
 
 
-@njit(cache=True)
-def _observe_kernel(  # noqa: PLR0913
-    scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, hour_tab,
-    arrival_profile, supply_shape, trace, obs_task_table, obs_option_table,
+@compiled
+def _observe_kernel(
+    scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, slot_tab,
+    supply_shape, trace, obs_task_table, obs_option_table,
     ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state,
     rows, obs,
 ):  # fmt: skip
     t = KernelTables(
-        scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, hour_tab,
-        arrival_profile, supply_shape, trace, obs_task_table, obs_option_table,
+        scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, slot_tab,
+        supply_shape, trace, obs_task_table, obs_option_table,
     )  # fmt: skip
     s = Rows(ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state)
     for k in range(rows.size):

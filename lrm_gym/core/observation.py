@@ -18,25 +18,23 @@ Layout (``O`` options, ``C`` classes, ``H`` forecast slots, ``P`` preview tasks)
 
 from __future__ import annotations
 
-import math
 from typing import Any, NamedTuple
 
 import numpy as np
 from gymnasium import spaces
-from numba import njit
 
+from lrm_gym.core.compiled import inlined
 from lrm_gym.core.params import Params
 from lrm_gym.core.state import F, I, Q
 from lrm_gym.core.tables import (
-    HOUR_PRICE,
-    MOD_CAPACITY,
+    MOD_INVERSE_CAPACITY,
     OPT_MODEL,
-    S_HORIZON,
     S_IDLE_J,
+    S_INVERSE_SLOT_UNIT,
     S_QUEUE_PREVIEW,
-    S_SLOT_HOURS,
-    S_SLOT_UNIT,
-    S_START_HOUR,
+    SLOT_COS,
+    SLOT_PRICE,
+    SLOT_SIN,
     KernelTables,
 )
 
@@ -119,71 +117,75 @@ def observation_layout(params: Params) -> ObservationLayout:
     return ObservationLayout(tuple(sizes), tuple(int(x) for x in starts[:-1]), int(starts[-1]))
 
 
-@njit(cache=True)
+@inlined
 def observe_row(t: KernelTables, s: Any, r: int, out: np.ndarray) -> None:
     """Write the observation of row ``r``'s head task into ``out`` (one float32 row, :func:`observation_layout`).
 
-    ``t`` is ``params.kernel`` and ``s`` the state's arrays (:class:`lrm_gym.core.dynamics.Rows`).
+    ``t`` is ``params.kernel`` and ``s`` the state's arrays (:class:`lrm_gym.core.dynamics.Rows`). Written
+    with plain 2-D indexing and no sub-array views: in compiled code each view costs reference counting,
+    which made this function several times slower.
     """
     sc = t.scalars
     n_classes, n_options = t.obs_task_table.shape[0], t.option_tab.shape[0]
     horizon = s.forecast_j.shape[1]
-    capacity = s.queue.shape[1]
-    ints, floats = s.ints[r], s.floats[r]
-    live = ints[_TRUNCATED] == 0
-    head = min(ints[_HEAD], capacity - 1)
-    record = s.queue[r, head]
-    cls = int(record[_Q_CLASS])
+    live = s.ints[r, _TRUNCATED] == 0
+    head = s.ints[r, _HEAD]
+    cls = int(s.queue[r, head, _Q_CLASS]) if live else 0
 
     # task: one-hot class, difficulty estimate, prompt kilotokens, slack, age
-    task = out[: n_classes + 4]
-    options = out[n_classes + 4 : n_classes + 4 + 5 * n_options]
+    at = 0
     if live:
-        task[:] = t.obs_task_table[cls]
-        task[n_classes] = record[_Q_ESTIMATE]
-        task[n_classes + 2] = record[_Q_SLACK]
-        task[n_classes + 3] = record[_Q_AGE]
-        # options: expected energy, energy std, expected accuracy (tables), capacity left fraction, feasible
-        options[: 3 * n_options] = t.obs_option_table[cls, int(record[_Q_TABLE])]
+        for i in range(n_classes + 4):
+            out[at + i] = t.obs_task_table[cls, i]
+        out[at + n_classes] = s.queue[r, head, _Q_ESTIMATE]
+        out[at + n_classes + 2] = s.queue[r, head, _Q_SLACK]
+        out[at + n_classes + 3] = s.queue[r, head, _Q_AGE]
+    else:
+        for i in range(n_classes + 4):
+            out[at + i] = 0.0
+
+    # options: expected energy, energy std, expected accuracy (tables), capacity left fraction, feasible
+    at = n_classes + 4
+    if live:
+        table = int(s.queue[r, head, _Q_TABLE])
+        for i in range(3 * n_options):
+            out[at + i] = t.obs_option_table[cls, table, i]
         for o in range(n_options):
             model = t.option_tab[o, OPT_MODEL]
-            capacity_tokens = t.model_tab[model, MOD_CAPACITY]
-            fraction = 1.0  # unlimited capacity counts as full
-            if math.isfinite(capacity_tokens):
-                fraction = min(max(s.tokens_left[r, model] / capacity_tokens, 0.0), 1.0)
-            options[3 * n_options + o] = fraction
-            options[4 * n_options + o] = s.mask[r, 1 + o]
+            inverse = t.model_tab[model, MOD_INVERSE_CAPACITY]
+            fraction = 1.0  # unlimited capacity (inverse 0) counts as full
+            if inverse > 0.0:
+                fraction = min(max(s.tokens_left[r, model] * inverse, 0.0), 1.0)
+            out[at + 3 * n_options + o] = fraction
+            out[at + 4 * n_options + o] = 1.0 if s.mask[r, 1 + o] else 0.0
     else:
-        task[:] = 0.0
-        options[:] = 0.0
+        for i in range(5 * n_options):
+            out[at + i] = 0.0
 
     # energy: baseline, committed demand, storage, forecast, price, sin/cos of the hour
-    energy = out[n_classes + 4 + 5 * n_options : n_classes + 10 + 5 * n_options + horizon]
-    unit = sc[S_SLOT_UNIT]
-    slot = min(ints[_SLOT], int(sc[S_HORIZON]) - 1)
-    hour = (sc[S_START_HOUR] + slot * sc[S_SLOT_HOURS]) % 24.0
-    angle = hour * (2.0 * math.pi / 24.0)
-    energy[0] = floats[_BASELINE] / unit
-    energy[1] = (floats[_SLOT_TASK_J] + sc[S_IDLE_J]) / unit
-    energy[2] = floats[_STORAGE] / unit
+    at = n_classes + 4 + 5 * n_options
+    per_unit = sc[S_INVERSE_SLOT_UNIT]
+    slot = min(s.ints[r, _SLOT], t.slot_tab.shape[0] - 1)
+    out[at] = s.floats[r, _BASELINE] * per_unit
+    out[at + 1] = (s.floats[r, _SLOT_TASK_J] + sc[S_IDLE_J]) * per_unit
+    out[at + 2] = s.floats[r, _STORAGE] * per_unit
     for h in range(horizon):
-        energy[3 + h] = s.forecast_j[r, h] / unit
-    energy[3 + horizon] = t.hour_tab[int(hour), HOUR_PRICE]
-    energy[4 + horizon] = math.sin(angle)
-    energy[5 + horizon] = math.cos(angle)
+        out[at + 3 + h] = s.forecast_j[r, h] * per_unit
+    out[at + 3 + horizon] = t.slot_tab[slot, SLOT_PRICE]
+    out[at + 4 + horizon] = t.slot_tab[slot, SLOT_SIN]
+    out[at + 5 + horizon] = t.slot_tab[slot, SLOT_COS]
 
     # queue: tasks queued, left to decide, preview of the next tasks (class + 1, estimate, slack)
-    queue = out[n_classes + 10 + 5 * n_options + horizon :]
-    left = ints[_N_PRESENT] - ints[_HEAD] if live else 0
-    queue[0] = left + (ints[_SLOT_DEFERRED] if live else 0)
-    queue[1] = left
+    at = n_classes + 10 + 5 * n_options + horizon
+    left = s.ints[r, _N_PRESENT] - head if live else 0
+    out[at] = left + (s.ints[r, _SLOT_DEFERRED] if live else 0)
+    out[at + 1] = left
     for i in range(int(sc[S_QUEUE_PREVIEW])):
-        index = ints[_HEAD] + 1 + i
-        preview = queue[2 + PREVIEW_FEATURES * i : 2 + PREVIEW_FEATURES * (i + 1)]
-        if live and index < ints[_Q_LEN]:
-            upcoming = s.queue[r, index]
-            preview[0] = upcoming[_Q_CLASS] + 1.0  # so that 0 means "no task"
-            preview[1] = upcoming[_Q_ESTIMATE]
-            preview[2] = upcoming[_Q_SLACK]
+        index = head + 1 + i
+        k = at + 2 + PREVIEW_FEATURES * i
+        if live and index < s.ints[r, _Q_LEN]:
+            out[k] = s.queue[r, index, _Q_CLASS] + 1.0  # so that 0 means "no task"
+            out[k + 1] = s.queue[r, index, _Q_ESTIMATE]
+            out[k + 2] = s.queue[r, index, _Q_SLACK]
         else:
-            preview[:] = 0.0
+            out[k] = out[k + 1] = out[k + 2] = 0.0

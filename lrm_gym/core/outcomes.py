@@ -20,8 +20,9 @@ options.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 from scipy import stats
+
+from lrm_gym.core.compiled import compiled
 
 
 def step_cdf_table(step_success: np.ndarray, max_difficulty: int, max_steps: int) -> np.ndarray:
@@ -81,7 +82,7 @@ def step_moments(
     return p_correct, mean_steps, second_steps
 
 
-@njit(cache=True)
+@compiled
 def sample_outcome(
     cdf: np.ndarray, gamma_pow: np.ndarray, model: int, cap: int, difficulty: int, u_skill: float, u_steps: float
 ) -> tuple[int, bool]:
@@ -98,7 +99,7 @@ def sample_outcome(
     return (needed if correct else cap), correct
 
 
-@njit(cache=True)
+@compiled
 def _sample_outcomes(cdf, gamma_pow, model, cap, difficulty, u_skill, u_steps, steps, correct):  # type: ignore[no-untyped-def]
     for k in range(steps.size):
         steps[k], correct[k] = sample_outcome(

@@ -18,7 +18,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from lrm_gym.core.compiled import compiled
 
 WORDS = 4
 """uint64 words of generator state per row."""
@@ -29,12 +30,12 @@ _SPLITMIX_M2 = np.uint64(0x94D049BB133111EB)
 _TWO_POW_M53 = 1.0 / 9007199254740992.0
 
 
-@njit(cache=True)
+@compiled
 def _rotl(x: np.uint64, k: int) -> np.uint64:
     return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
 
 
-@njit(cache=True)
+@compiled
 def seed_state(state: np.ndarray, seed: np.uint64) -> None:
     """Fill one row's ``(WORDS,)`` state from a 64-bit seed by splitmix64 (never all zero)."""
     z = np.uint64(seed)
@@ -46,7 +47,7 @@ def seed_state(state: np.ndarray, seed: np.uint64) -> None:
         state[i] = x ^ (x >> np.uint64(31))
 
 
-@njit(cache=True)
+@compiled
 def next_u64(s: np.ndarray) -> np.uint64:
     """The next 64 random bits of the stream ``s`` (one row's state, updated in place)."""
     result = _rotl(s[1] * np.uint64(5), 7) * np.uint64(9)
@@ -60,19 +61,19 @@ def next_u64(s: np.ndarray) -> np.uint64:
     return result
 
 
-@njit(cache=True)
+@compiled
 def uniform(s: np.ndarray) -> float:
     """Uniform on ``[0, 1)`` with 53 random bits."""
     return float(next_u64(s) >> np.uint64(11)) * _TWO_POW_M53
 
 
-@njit(cache=True)
+@compiled
 def integers(s: np.ndarray, high: int) -> int:
     """Uniform integer in ``[0, high)`` (bias below ``high / 2**53``)."""
     return min(int(uniform(s) * high), high - 1)
 
 
-@njit(cache=True)
+@compiled
 def standard_normal(s: np.ndarray) -> float:
     """Standard normal by Box-Muller (one of the pair; the other is not kept, so no hidden state)."""
     u1 = 1.0 - uniform(s)  # in (0, 1]: log is finite
@@ -80,7 +81,7 @@ def standard_normal(s: np.ndarray) -> float:
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
 
-@njit(cache=True)
+@compiled
 def poisson(s: np.ndarray, lam: float) -> int:
     """Poisson count with mean ``lam`` (0 for ``lam <= 0``)."""
     if lam <= 0.0:
@@ -114,7 +115,7 @@ def poisson(s: np.ndarray, lam: float) -> int:
             return int(k)
 
 
-@njit(cache=True)
+@compiled
 def gamma(s: np.ndarray, shape: float) -> float:
     """Gamma variate with unit scale (Marsaglia and Tsang 2000; boosted for ``shape < 1``)."""
     if shape < 1.0:
@@ -132,7 +133,7 @@ def gamma(s: np.ndarray, shape: float) -> float:
             return d * v
 
 
-@njit(cache=True)
+@compiled
 def negative_binomial(s: np.ndarray, n: float, p: float) -> int:
     """Failures before ``n`` successes of probability ``p`` (numpy's parametrisation), as Poisson(Gamma)."""
     if p >= 1.0:
@@ -140,7 +141,7 @@ def negative_binomial(s: np.ndarray, n: float, p: float) -> int:
     return poisson(s, gamma(s, n) * (1.0 - p) / p)
 
 
-@njit(cache=True)
+@compiled
 def seed_rows(states: np.ndarray, rows: np.ndarray, seeds: np.ndarray) -> None:
     """Seed ``states[rows[k]]`` from ``seeds[k]``."""
     for k in range(rows.size):

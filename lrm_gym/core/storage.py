@@ -11,10 +11,11 @@ energy stored (delivered at the discharge efficiency), the rest is auxiliary ene
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from lrm_gym.core.compiled import compiled
 
 
-@njit(cache=True)
+@compiled
 def balance_slot(
     baseline_j: float,
     demand_j: float,

@@ -27,10 +27,10 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit
 from scipy import stats
 
 from lrm_gym.core import rng
+from lrm_gym.core.compiled import compiled, inlined
 from lrm_gym.core.tables import (
     S_CLOUD_MEAN,
     S_CLOUD_STD,
@@ -65,7 +65,7 @@ def supply_max(supply: SupplyParams) -> float:
     return supply.mean_j
 
 
-@njit(cache=True)
+@inlined
 def sample_path(t: tuple, path: np.ndarray, rng_state: np.ndarray) -> None:
     """Fill one env's ``path`` (baseline energy per slot) from its random stream; ``t`` is ``params.kernel``."""
     sc = t.scalars
@@ -90,7 +90,7 @@ def sample_path(t: tuple, path: np.ndarray, rng_state: np.ndarray) -> None:
             path[i] = t.trace[(start + int(t.supply_shape[i])) % t.trace.size]
 
 
-@njit(cache=True)
+@compiled
 def _stationary_ar1(rng_state: np.ndarray, phi: float, out: np.ndarray) -> None:
     """A unit-variance stationary AR(1) path into ``out``."""
     innovation = math.sqrt(1.0 - phi * phi)
@@ -101,7 +101,7 @@ def _stationary_ar1(rng_state: np.ndarray, phi: float, out: np.ndarray) -> None:
         out[i] = x
 
 
-@njit(cache=True)
+@inlined
 def forecast_into(t: tuple, path: np.ndarray, slot: int, out: np.ndarray, rng_state: np.ndarray) -> None:
     """Forecast of slots ``slot+1..slot+H`` of one env's ``path`` into ``out`` (``(H,)``)."""
     sc = t.scalars
@@ -119,7 +119,8 @@ def sample_supply_paths(params: Params, seeds: np.ndarray | list[int], length: i
     tests; ``length`` defaults to the episode's path, horizon plus forecast horizon)."""
     length = params.horizon_slots + params.supply.forecast_horizon if length is None else length
     if params.supply.kind in ("solar", "trace") and length > params.kernel.supply_shape.size:
-        raise ValueError(f"length {length} exceeds the {params.kernel.supply_shape.size} slots of the scenario's episode")
+        slots = params.kernel.supply_shape.size
+        raise ValueError(f"length {length} exceeds the {slots} slots of the scenario's episode")
     states = rng.new_states(seeds)
     paths = np.empty((states.shape[0], length))
     for row in range(states.shape[0]):

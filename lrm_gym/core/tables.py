@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 # Columns of KernelTables.scalars (module-level ints: the kernels read them as compile-time constants).
 S_HORIZON = 0
-S_START_HOUR = 1
+S_START_HOUR = 1  # unused by the kernels (slot_tab holds the time of day); kept for the layout
 S_SLOT_HOURS = 2
 S_IDLE_J = 3
 S_REWARD_AUX = 4
@@ -51,7 +51,8 @@ S_SOLAR_SCALE = 28
 S_FORECAST_NOISE = 29
 S_QUEUE_PREVIEW = 30
 S_SLOT_UNIT = 31
-N_SCALARS = 32
+S_INVERSE_SLOT_UNIT = 32
+N_SCALARS = 33
 
 # Supply and arrival kinds as the codes the kernels branch on.
 SUPPLY_CONSTANT, SUPPLY_GAUSSIAN, SUPPLY_AR1, SUPPLY_SOLAR, SUPPLY_TRACE = range(5)
@@ -59,11 +60,11 @@ ARRIVAL_CONSTANT, ARRIVAL_POISSON, ARRIVAL_NEGBIN = range(3)
 assert SUPPLY_KINDS == ("constant", "gaussian", "ar1", "solar", "trace")
 assert ARRIVAL_KINDS == ("constant", "poisson", "negbin")
 
-# Columns of the per-class, per-model, per-option and per-hour tables.
+# Columns of the per-class, per-model, per-option and per-slot tables.
 CLS_WEIGHT_CDF, CLS_LO, CLS_HI, CLS_PROMPT, CLS_SLACK, CLS_VALUE = range(6)
-MOD_TOKENS_PER_STEP, MOD_JOULES_PER_TOKEN, MOD_CAPACITY = range(3)
+MOD_TOKENS_PER_STEP, MOD_JOULES_PER_TOKEN, MOD_CAPACITY, MOD_INVERSE_CAPACITY = range(4)
 OPT_MODEL, OPT_CAP = range(2)
-HOUR_PRICE, HOUR_CARBON = range(2)
+SLOT_PRICE, SLOT_CARBON, SLOT_SIN, SLOT_COS, SLOT_ARRIVAL_RATE = range(5)
 
 
 class KernelTables(NamedTuple):
@@ -75,10 +76,9 @@ class KernelTables(NamedTuple):
     step_cdf: np.ndarray  # (M, max_difficulty + 1, max_cap + 1)
     gamma_pow: np.ndarray  # (M, max_difficulty + 1)
     class_tab: np.ndarray  # (C, 6)
-    model_tab: np.ndarray  # (M, 3)
+    model_tab: np.ndarray  # (M, 4)
     accuracy: np.ndarray  # (C, D, O)
-    hour_tab: np.ndarray  # (24, 2)
-    arrival_profile: np.ndarray  # (P,)
+    slot_tab: np.ndarray  # (horizon, 5): what depends on the time of day, per slot of the episode
     supply_shape: np.ndarray  # (length,) solar clear-sky shape, or trace row offset per slot
     trace: np.ndarray  # (T,) trace scaled to the supply mean (one zero when there is no trace)
     obs_task_table: np.ndarray  # (C, C + 4) float32, see Params
@@ -123,6 +123,7 @@ def kernel_tables(params: Params) -> KernelTables:
     scalars[S_FORECAST_NOISE] = supply.forecast_noise
     scalars[S_QUEUE_PREVIEW] = params.queue_preview
     scalars[S_SLOT_UNIT] = params.slot_energy_unit_j
+    scalars[S_INVERSE_SLOT_UNIT] = 1.0 / params.slot_energy_unit_j
 
     length = params.horizon_slots + supply.forecast_horizon
     trace = np.zeros(1)
@@ -145,8 +146,22 @@ def kernel_tables(params: Params) -> KernelTables:
         ],
         axis=1,
     ).astype(np.float64)
+    capacity = params.model_capacity_tokens
+    inverse_capacity = np.where(np.isfinite(capacity), 1.0 / capacity, 0.0)  # 0: unlimited, shown as full
     model_tab = np.stack(
-        [params.model_tokens_per_step, params.model_joules_per_token, params.model_capacity_tokens], axis=1
+        [params.model_tokens_per_step, params.model_joules_per_token, capacity, inverse_capacity], axis=1
+    )
+    hour = (params.start_hour + np.arange(params.horizon_slots) * (params.slot_seconds / 3600.0)) % 24.0
+    profile = params.arrival_profile
+    slot_tab = np.stack(
+        [
+            params.price_per_kwh[hour.astype(np.int64)],
+            params.carbon_g_per_kwh[hour.astype(np.int64)],
+            np.sin(hour * (2.0 * np.pi / 24.0)),
+            np.cos(hour * (2.0 * np.pi / 24.0)),
+            params.arrival_rate * profile[(hour * profile.size / 24.0).astype(np.int64) % profile.size],
+        ],
+        axis=1,
     )
     return KernelTables(
         scalars=scalars,
@@ -157,8 +172,7 @@ def kernel_tables(params: Params) -> KernelTables:
         class_tab=class_tab,
         model_tab=np.ascontiguousarray(model_tab, dtype=np.float64),
         accuracy=np.ascontiguousarray(params.accuracy, dtype=np.float64),
-        hour_tab=np.stack([params.price_per_kwh, params.carbon_g_per_kwh], axis=1).astype(np.float64),
-        arrival_profile=np.ascontiguousarray(params.arrival_profile, dtype=np.float64),
+        slot_tab=np.ascontiguousarray(slot_tab, dtype=np.float64),
         supply_shape=np.ascontiguousarray(shape, dtype=np.float64),
         trace=np.ascontiguousarray(trace, dtype=np.float64),
         obs_task_table=np.ascontiguousarray(params.obs_task_table, dtype=np.float32),

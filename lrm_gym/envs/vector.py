@@ -21,7 +21,7 @@ from lrm_gym.core.params import Params, build_params
 from lrm_gym.core.state import COUNTERS, State
 from lrm_gym.envs.energy_routing import step_info
 from lrm_gym.envs.render import SlotRecord, energy_panel, text_dashboard
-from lrm_gym.envs.spaces import preferred_actions
+from lrm_gym.envs.spaces import sample_preferred
 from lrm_gym.scenarios.loader import load_scenario
 from lrm_gym.scenarios.schema import ScenarioConfig
 
@@ -52,10 +52,9 @@ class BatchRoutingActions(spaces.MultiDiscrete):
     def sample(self, mask: Any = None, probability: Any = None) -> np.ndarray:
         source = self._mask_source() if self._mask_source is not None else None
         if mask is None and probability is None and source is not None:
-            preferred = preferred_actions(source())
-            keys = self.np_random.random(preferred.shape)
-            keys[~preferred] = -1.0
-            return keys.argmax(axis=1).astype(self.dtype)
+            out = np.empty(self.shape, self.dtype)
+            sample_preferred(source(), self.np_random.random(self.shape), out)
+            return out
         return super().sample(mask=mask, probability=probability)
 
     def __getstate__(self) -> dict[str, Any]:
