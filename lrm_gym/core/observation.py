@@ -95,14 +95,12 @@ def _box(low: np.ndarray, high: np.ndarray) -> spaces.Box:
 class ObservationLayout(NamedTuple):
     """Where each key of the observation lies in the one float32 row the kernels write."""
 
-    keys: tuple[str, ...]
-    starts: tuple[int, ...]
+    parts: tuple[tuple[str, slice], ...]  # (key, its slice of the row), in observation_space order
     size: int
 
     def split(self, obs: np.ndarray) -> dict[str, np.ndarray]:
         """Views of ``obs`` (``(..., size)``) per key."""
-        ends = (*self.starts[1:], self.size)
-        return {key: obs[..., a:b] for key, a, b in zip(self.keys, self.starts, ends, strict=True)}
+        return {key: obs[..., part] for key, part in self.parts}
 
 
 def observation_layout(params: Params) -> ObservationLayout:
@@ -113,8 +111,10 @@ def observation_layout(params: Params) -> ObservationLayout:
         "energy": 6 + params.supply.forecast_horizon,
         "queue": 2 + PREVIEW_FEATURES * params.queue_preview,
     }
-    starts = np.concatenate([[0], np.cumsum(list(sizes.values()))])
-    return ObservationLayout(tuple(sizes), tuple(int(x) for x in starts[:-1]), int(starts[-1]))
+    ends = np.cumsum(list(sizes.values())).tolist()
+    starts = [0, *ends[:-1]]
+    parts = tuple((key, slice(a, b)) for key, a, b in zip(sizes, starts, ends, strict=True))
+    return ObservationLayout(parts, ends[-1])
 
 
 @inlined

@@ -102,9 +102,7 @@ def sample_outcome(
 @compiled
 def _sample_outcomes(cdf, gamma_pow, model, cap, difficulty, u_skill, u_steps, steps, correct):  # type: ignore[no-untyped-def]
     for k in range(steps.size):
-        steps[k], correct[k] = sample_outcome(
-            cdf, gamma_pow, model[k], cap[k], difficulty[k], u_skill[k], u_steps[k]
-        )
+        steps[k], correct[k] = sample_outcome(cdf, gamma_pow, model[k], cap[k], difficulty[k], u_skill[k], u_steps[k])
 
 
 def sample_steps(

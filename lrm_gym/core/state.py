@@ -8,6 +8,7 @@ indexed by :data:`COUNTERS`.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import cached_property
 
 import numpy as np
 
@@ -151,6 +152,11 @@ class State:
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         """The arrays in field order, as the kernels of :mod:`lrm_gym.core.dynamics` take them."""
+        return self._arrays
+
+    @cached_property
+    def _arrays(self) -> tuple[np.ndarray, ...]:
+        # built once: the arrays are only ever updated in place (a pickle or deepcopy keeps the sharing)
         return tuple(getattr(self, f.name) for f in fields(self))
 
     def copy_rows_from(self, other: State, rows: np.ndarray) -> None:

@@ -14,14 +14,14 @@ from lrm_gym.core import dynamics
 from lrm_gym.core.dynamics import InvalidActionError
 from lrm_gym.core.observation import observation_layout, observation_space
 from lrm_gym.core.params import Params, build_params
-from lrm_gym.core.state import COUNTERS, I, State
+from lrm_gym.core.state import COUNTERS, F, I, State
 from lrm_gym.envs.render import SlotRecord, energy_panel, text_dashboard
 from lrm_gym.envs.spaces import RoutingActions
 from lrm_gym.scenarios.loader import load_scenario
 from lrm_gym.scenarios.schema import ScenarioConfig
 
 _TRUNCATED = I["truncated"]
-_INTEGER_KEYS = tuple(k for k in COUNTERS if k.startswith(("tasks_", "slots_", "wait_")))
+_INTEGER_POSITIONS = tuple(i for i, k in enumerate(COUNTERS) if k.startswith(("tasks_", "slots_", "wait_")))
 
 
 class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
@@ -188,31 +188,36 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
 
 
 def step_info(state: State, row: int, mask: np.ndarray) -> dict[str, Any]:
-    """The ``info`` dict of one env: step counters, the decided task, the mask and running totals."""
-    info: dict[str, Any] = {"slot": int(state.slot[row])}
-    info.update(_counters(state.step[row]))
-    info["storage_j"] = float(state.storage_j[row])
-    info["task_option"] = int(state.task_option[row])
-    info["task_energy_j"] = float(state.task_energy_j[row])
-    info["task_tokens"] = int(state.task_tokens[row])
-    info["task_correct"] = bool(state.task_correct[row] > 0)
+    """The ``info`` dict of one env: step counters, the decided task, the mask and running totals.
+
+    Built from one ``tolist()`` per state array: this runs on every step, where per-item numpy reads cost
+    more than the compiled transition.
+    """
+    ints, floats = state.ints[row].tolist(), state.floats[row].tolist()
+    info: dict[str, Any] = {"slot": ints[I["slot"]]}
+    info.update(zip(COUNTERS, _counter_values(state.step[row]), strict=True))
+    info["storage_j"] = floats[F["storage_j"]]
+    info["task_option"] = ints[I["task_option"]]
+    info["task_energy_j"] = floats[F["task_energy_j"]]
+    info["task_tokens"] = int(floats[F["task_tokens"]])
+    info["task_correct"] = floats[F["task_correct"]] > 0
     info["action_mask"] = mask.astype(np.int8)
-    totals = _counters(state.totals[row])
+    totals = dict(zip(COUNTERS, _counter_values(state.totals[row]), strict=True))
     # At a slot boundary the queue is compacted; mid-slot it is the undecided plus the deferred tasks.
-    if state.truncated[row]:
-        queued = state.q_len[row]
+    if ints[I["truncated"]]:
+        totals["tasks_queued"] = ints[I["q_len"]]
     else:
-        queued = state.n_present[row] - state.head[row] + state.slot_deferred[row]
-    totals["tasks_queued"] = int(queued)
+        totals["tasks_queued"] = ints[I["n_present"]] - ints[I["head"]] + ints[I["slot_deferred"]]
     info["totals"] = totals
     return info
 
 
-def _counters(values: np.ndarray) -> dict[str, Any]:
-    counters = dict(zip(COUNTERS, values.tolist(), strict=True))  # Python floats
-    for key in _INTEGER_KEYS:
-        counters[key] = int(counters[key])
-    return counters
+def _counter_values(values: np.ndarray) -> list[float | int]:
+    """Counters as Python numbers, the integer ones as ``int``."""
+    out = values.tolist()
+    for i in _INTEGER_POSITIONS:
+        out[i] = int(out[i])
+    return out
 
 
 def _as_action(action: Any, n: int) -> int:

@@ -15,10 +15,11 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from lrm_gym.core import dynamics
+from lrm_gym.core.compiled import compiled
 from lrm_gym.core.dynamics import InvalidActionError
 from lrm_gym.core.observation import observation_layout, observation_space
 from lrm_gym.core.params import Params, build_params
-from lrm_gym.core.state import COUNTERS, State
+from lrm_gym.core.state import COUNTERS, F, I, State
 from lrm_gym.envs.energy_routing import step_info
 from lrm_gym.envs.render import SlotRecord, energy_panel, text_dashboard
 from lrm_gym.envs.spaces import sample_preferred
@@ -257,34 +258,80 @@ class EnergyRoutingVectorEnv(VectorEnv):
     def _info(self) -> dict[str, Any]:
         """Batched info with the single env's keys, types and meanings (see :func:`step_info`)."""
         state, n = self._state, self.num_envs
-        info: dict[str, Any] = {"slot": state.slot.copy()}
-        _add_counters(info, state.step)
-        info["storage_j"] = state.storage_j.copy()
-        info["task_option"] = state.task_option.copy()
-        info["task_energy_j"] = state.task_energy_j.copy()
-        info["task_tokens"] = state.task_tokens.astype(np.int64)
+        float_rows = np.empty((len(_FLOAT_INFO), n))
+        int_rows = np.empty((len(_INT_INFO), n), np.int64)
+        _info_rows(state.ints, state.floats, state.step, state.totals, float_rows, int_rows)
+        columns = dict(zip(_FLOAT_INFO, float_rows, strict=True)) | dict(zip(_INT_INFO, int_rows, strict=True))
+        info = {key: columns[key] for key in _INFO_KEYS}
         info["task_correct"] = state.task_correct > 0
         info["action_mask"] = state.mask.astype(np.int8)
-        totals: dict[str, Any] = {}
-        _add_counters(totals, state.totals)
-        # As in step_info: at a slot boundary the queue is compacted; mid-slot it is undecided plus deferred.
-        totals["tasks_queued"] = np.where(
-            state.truncated, state.q_len, state.n_present - state.head + state.slot_deferred
-        ).astype(np.int64)
+        totals = {key: columns["totals." + key] for key in _TOTALS_KEYS}
         _add_masks(totals, n)
         info["totals"] = totals
         _add_masks(info, n)
         return info
 
 
-def _add_counters(info: dict[str, Any], counters: np.ndarray) -> None:
-    """Counter columns as fresh contiguous arrays, integer counters as ``int64`` (the single env's ints)."""
-    columns = counters.T
-    info.update(zip(_FLOAT_KEYS, columns[_FLOAT_INDEX], strict=True))  # fancy indexing copies
-    info.update(zip(_INT_KEYS, columns[_INT_INDEX].astype(np.int64), strict=True))
-
-
 def _add_masks(info: dict[str, Any], n: int) -> None:
     """Gymnasium's ``_key`` arrays: every sub-env has every key on every step."""
     keys = list(info)
     info.update(zip(["_" + key for key in keys], np.ones((len(keys), n), bool), strict=True))
+
+
+# Info arrays, filled by one compiled pass over the state (a column per key and numpy copies cost more than
+# the step itself at thousands of sub-envs). Float and int keys in the order _info_rows writes them.
+_FLOAT_INFO = (
+    *_FLOAT_KEYS,
+    *("totals." + k for k in _FLOAT_KEYS),
+    "storage_j",
+    "task_energy_j",
+)
+_INT_INFO = (
+    *_INT_KEYS,
+    *("totals." + k for k in _INT_KEYS),
+    "slot",
+    "task_option",
+    "task_tokens",
+    "totals.tasks_queued",
+)
+_INFO_KEYS = ("slot", *COUNTERS, "storage_j", "task_option", "task_energy_j", "task_tokens")
+_TOTALS_KEYS = (*COUNTERS, "tasks_queued")
+_FLOAT_COUNTERS = _FLOAT_INDEX.astype(np.int64)
+_INT_COUNTERS = _INT_INDEX.astype(np.int64)
+_SLOT, _TRUNCATED, _Q_LEN, _N_PRESENT, _HEAD = I["slot"], I["truncated"], I["q_len"], I["n_present"], I["head"]
+_SLOT_DEFERRED, _TASK_OPTION = I["slot_deferred"], I["task_option"]
+_STORAGE, _TASK_ENERGY, _TASK_TOKENS = F["storage_j"], F["task_energy_j"], F["task_tokens"]
+
+
+@compiled
+def _info_rows(
+    ints: np.ndarray,
+    floats: np.ndarray,
+    step: np.ndarray,
+    totals: np.ndarray,
+    float_rows: np.ndarray,
+    int_rows: np.ndarray,
+) -> None:
+    # one output row at a time: writes stay sequential (a row per key), reads revisit cached state rows
+    n, nf, ni = ints.shape[0], _FLOAT_COUNTERS.size, _INT_COUNTERS.size
+    for j in range(nf):
+        for r in range(n):
+            float_rows[j, r] = step[r, _FLOAT_COUNTERS[j]]
+        for r in range(n):
+            float_rows[nf + j, r] = totals[r, _FLOAT_COUNTERS[j]]
+    for j in range(ni):
+        for r in range(n):
+            int_rows[j, r] = int(step[r, _INT_COUNTERS[j]])
+        for r in range(n):
+            int_rows[ni + j, r] = int(totals[r, _INT_COUNTERS[j]])
+    for r in range(n):
+        float_rows[2 * nf, r] = floats[r, _STORAGE]
+        float_rows[2 * nf + 1, r] = floats[r, _TASK_ENERGY]
+        int_rows[2 * ni, r] = ints[r, _SLOT]
+        int_rows[2 * ni + 1, r] = ints[r, _TASK_OPTION]
+        int_rows[2 * ni + 2, r] = int(floats[r, _TASK_TOKENS])
+        # As in step_info: at a slot boundary the queue is compacted; mid-slot it is undecided plus deferred.
+        if ints[r, _TRUNCATED]:
+            int_rows[2 * ni + 3, r] = ints[r, _Q_LEN]
+        else:
+            int_rows[2 * ni + 3, r] = ints[r, _N_PRESENT] - ints[r, _HEAD] + ints[r, _SLOT_DEFERRED]
