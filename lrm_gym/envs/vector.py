@@ -82,7 +82,8 @@ class EnergyRoutingVectorEnv(VectorEnv):
 
     Gymnasium's vector convention: ``info[key]`` is an array over sub-envs with the single env's type
     (``int64``, ``float64`` or ``bool``) and ``info["_" + key]`` a bool array saying which sub-envs have it
-    (always all of them: every step of every sub-env carries every key). ``info["totals"]`` is a dict of
+    (always all of them: every step of every sub-env carries every key, so all ``_`` masks are one shared
+    read-only all-True array). ``info["totals"]`` is a dict of
     such arrays with its own ``_`` masks. ``info["action_mask"]`` is ``(num_envs, n_actions)`` int8 and
     ``action_masks()`` the same as bool.
 
@@ -149,6 +150,8 @@ class EnergyRoutingVectorEnv(VectorEnv):
         self._rows = np.arange(self.num_envs)
         self._layout = observation_layout(self.params)
         self._seeded = False
+        self._all_envs = np.ones(self.num_envs, bool)
+        self._all_envs.flags.writeable = False
         self._elapsed = np.zeros(self.num_envs, np.int64)
         self._autoreset = np.zeros(self.num_envs, bool)
         self._needs_reset = True
@@ -266,16 +269,16 @@ class EnergyRoutingVectorEnv(VectorEnv):
         info["task_correct"] = state.task_correct > 0
         info["action_mask"] = state.mask.astype(np.int8)
         totals = {key: columns["totals." + key] for key in _TOTALS_KEYS}
-        _add_masks(totals, n)
+        _add_masks(totals, self._all_envs)
         info["totals"] = totals
-        _add_masks(info, n)
+        _add_masks(info, self._all_envs)
         return info
 
 
-def _add_masks(info: dict[str, Any], n: int) -> None:
-    """Gymnasium's ``_key`` arrays: every sub-env has every key on every step."""
-    keys = list(info)
-    info.update(zip(["_" + key for key in keys], np.ones((len(keys), n), bool), strict=True))
+def _add_masks(info: dict[str, Any], all_envs: np.ndarray) -> None:
+    """Gymnasium's ``_key`` arrays: every sub-env has every key on every step, so every ``_key`` is the same
+    read-only all-True array (one array instead of fifty per step; writing to it raises)."""
+    info.update({"_" + key: all_envs for key in list(info)})
 
 
 # Info arrays, filled by one compiled pass over the state (a column per key and numpy copies cost more than
