@@ -8,5 +8,5 @@ made the observation kernel three times slower (350 ns against 105 ns per row, m
 
 from numba import njit
 
-compiled = njit(cache=True, _nrt=False)
-inlined = njit(cache=True, _nrt=False, inline="always")
+compiled = njit(cache=True, _nrt=False, error_model="numpy")
+inlined = njit(cache=True, _nrt=False, error_model="numpy", inline="always")

@@ -261,44 +261,32 @@ class EnergyRoutingVectorEnv(VectorEnv):
     def _info(self) -> dict[str, Any]:
         """Batched info with the single env's keys, types and meanings (see :func:`step_info`)."""
         state, n = self._state, self.num_envs
-        float_rows = np.empty((len(_FLOAT_INFO), n))
-        int_rows = np.empty((len(_INT_INFO), n), np.int64)
-        _info_rows(state.ints, state.floats, state.step, state.totals, float_rows, int_rows)
-        columns = dict(zip(_FLOAT_INFO, float_rows, strict=True)) | dict(zip(_INT_INFO, int_rows, strict=True))
-        info = {key: columns[key] for key in _INFO_KEYS}
+        info_float = np.empty((len(_INFO_FLOAT), n))
+        info_int = np.empty((len(_INFO_INT), n), np.int64)
+        totals_float = np.empty((len(_TOTALS_FLOAT), n))
+        totals_int = np.empty((len(_TOTALS_INT), n), np.int64)
+        _info_rows(state.ints, state.floats, state.step, state.totals, info_float, info_int, totals_float, totals_int)
+        info: dict[str, Any] = dict(zip(_INFO_FLOAT, info_float, strict=True))
+        info.update(zip(_INFO_INT, info_int, strict=True))
         info["task_correct"] = state.task_correct > 0
         info["action_mask"] = state.mask.astype(np.int8)
-        totals = {key: columns["totals." + key] for key in _TOTALS_KEYS}
-        _add_masks(totals, self._all_envs)
+        info.update(dict.fromkeys(_INFO_MASKS, self._all_envs))
+        totals: dict[str, Any] = dict(zip(_TOTALS_FLOAT, totals_float, strict=True))
+        totals.update(zip(_TOTALS_INT, totals_int, strict=True))
+        totals.update(dict.fromkeys(_TOTALS_MASKS, self._all_envs))
         info["totals"] = totals
-        _add_masks(info, self._all_envs)
         return info
 
 
-def _add_masks(info: dict[str, Any], all_envs: np.ndarray) -> None:
-    """Gymnasium's ``_key`` arrays: every sub-env has every key on every step, so every ``_key`` is the same
-    read-only all-True array (one array instead of fifty per step; writing to it raises)."""
-    info.update({"_" + key: all_envs for key in list(info)})
-
-
 # Info arrays, filled by one compiled pass over the state (a column per key and numpy copies cost more than
-# the step itself at thousands of sub-envs). Float and int keys in the order _info_rows writes them.
-_FLOAT_INFO = (
-    *_FLOAT_KEYS,
-    *("totals." + k for k in _FLOAT_KEYS),
-    "storage_j",
-    "task_energy_j",
-)
-_INT_INFO = (
-    *_INT_KEYS,
-    *("totals." + k for k in _INT_KEYS),
-    "slot",
-    "task_option",
-    "task_tokens",
-    "totals.tasks_queued",
-)
-_INFO_KEYS = ("slot", *COUNTERS, "storage_j", "task_option", "task_energy_j", "task_tokens")
-_TOTALS_KEYS = (*COUNTERS, "tasks_queued")
+# the step itself at thousands of sub-envs), in the order _info_rows writes them. Gymnasium's ``_key`` masks
+# are all one read-only all-True array: every sub-env has every key on every step.
+_INFO_FLOAT = (*_FLOAT_KEYS, "storage_j", "task_energy_j")
+_INFO_INT = (*_INT_KEYS, "slot", "task_option", "task_tokens")
+_INFO_MASKS = tuple("_" + k for k in (*_INFO_FLOAT, *_INFO_INT, "task_correct", "action_mask", "totals"))
+_TOTALS_FLOAT = _FLOAT_KEYS
+_TOTALS_INT = (*_INT_KEYS, "tasks_queued")
+_TOTALS_MASKS = tuple("_" + k for k in (*_TOTALS_FLOAT, *_TOTALS_INT))
 _FLOAT_COUNTERS = _FLOAT_INDEX.astype(np.int64)
 _INT_COUNTERS = _INT_INDEX.astype(np.int64)
 _SLOT, _TRUNCATED, _Q_LEN, _N_PRESENT, _HEAD = I["slot"], I["truncated"], I["q_len"], I["n_present"], I["head"]
@@ -312,29 +300,31 @@ def _info_rows(
     floats: np.ndarray,
     step: np.ndarray,
     totals: np.ndarray,
-    float_rows: np.ndarray,
-    int_rows: np.ndarray,
+    info_float: np.ndarray,
+    info_int: np.ndarray,
+    totals_float: np.ndarray,
+    totals_int: np.ndarray,
 ) -> None:
     # one output row at a time: writes stay sequential (a row per key), reads revisit cached state rows
     n, nf, ni = ints.shape[0], _FLOAT_COUNTERS.size, _INT_COUNTERS.size
     for j in range(nf):
         for r in range(n):
-            float_rows[j, r] = step[r, _FLOAT_COUNTERS[j]]
+            info_float[j, r] = step[r, _FLOAT_COUNTERS[j]]
         for r in range(n):
-            float_rows[nf + j, r] = totals[r, _FLOAT_COUNTERS[j]]
+            totals_float[j, r] = totals[r, _FLOAT_COUNTERS[j]]
     for j in range(ni):
         for r in range(n):
-            int_rows[j, r] = int(step[r, _INT_COUNTERS[j]])
+            info_int[j, r] = int(step[r, _INT_COUNTERS[j]])
         for r in range(n):
-            int_rows[ni + j, r] = int(totals[r, _INT_COUNTERS[j]])
+            totals_int[j, r] = int(totals[r, _INT_COUNTERS[j]])
     for r in range(n):
-        float_rows[2 * nf, r] = floats[r, _STORAGE]
-        float_rows[2 * nf + 1, r] = floats[r, _TASK_ENERGY]
-        int_rows[2 * ni, r] = ints[r, _SLOT]
-        int_rows[2 * ni + 1, r] = ints[r, _TASK_OPTION]
-        int_rows[2 * ni + 2, r] = int(floats[r, _TASK_TOKENS])
+        info_float[nf, r] = floats[r, _STORAGE]
+        info_float[nf + 1, r] = floats[r, _TASK_ENERGY]
+        info_int[ni, r] = ints[r, _SLOT]
+        info_int[ni + 1, r] = ints[r, _TASK_OPTION]
+        info_int[ni + 2, r] = int(floats[r, _TASK_TOKENS])
         # As in step_info: at a slot boundary the queue is compacted; mid-slot it is undecided plus deferred.
         if ints[r, _TRUNCATED]:
-            int_rows[2 * ni + 3, r] = ints[r, _Q_LEN]
+            totals_int[ni, r] = ints[r, _Q_LEN]
         else:
-            int_rows[2 * ni + 3, r] = ints[r, _N_PRESENT] - ints[r, _HEAD] + ints[r, _SLOT_DEFERRED]
+            totals_int[ni, r] = ints[r, _N_PRESENT] - ints[r, _HEAD] + ints[r, _SLOT_DEFERRED]
