@@ -11,6 +11,7 @@ import pytest
 
 import lrm_gym
 from lrm_gym.core.state import COUNTERS
+from lrm_gym.envs.spaces import sample_preferred
 from tests.conftest import random_valid_action, small_overrides
 
 INFO_KEYS = {
@@ -260,3 +261,27 @@ def test_sb3_algorithms_train_on_the_env() -> None:
     MaskablePPO("MultiInputPolicy", make(), n_steps=64, batch_size=32, n_epochs=1).learn(128)
     flat = lrm_gym.FlattenRoutingObservation(lrm_gym.MaskedActionFallback(make()))
     DQN("MlpPolicy", flat, learning_starts=32, buffer_size=1000).learn(128)
+
+
+def test_unmasked_sample_is_uniform_over_valid_options_and_defers_only_when_none_is_valid() -> None:
+    """``sample_preferred`` (behind every unmasked ``sample()``) on fixed masks with 20,000 uniforms each.
+
+    Each of the k valid options must come up with frequency 1/k within 4 standard errors,
+    ``4 * sqrt(p (1 - p) / n)``; masked options and defer never, unless no option is valid.
+    """
+    n = 20_000
+    uniforms = np.random.default_rng(0).random(n)
+    for valid in ([1, 1, 0, 1, 0, 1], [0, 0, 1, 0, 0, 0], [1, 1, 1, 1, 1, 1]):
+        masks = np.repeat(np.array([valid], bool), n, axis=0)
+        out = np.empty(n, np.int64)
+        sample_preferred(masks, uniforms, out)
+        options = np.flatnonzero(valid[1:]) + 1
+        counts = np.bincount(out, minlength=len(valid))
+        assert counts.sum() == counts[options].sum()  # only valid options, never defer
+        p = 1.0 / options.size
+        np.testing.assert_array_less(np.abs(counts[options] / n - p), 4 * np.sqrt(p * (1 - p) / n) + 1e-12)
+    only_defer = np.zeros((3, 6), bool)
+    only_defer[:, 0] = True
+    out = np.full(3, -1)
+    sample_preferred(only_defer, uniforms[:3], out)
+    np.testing.assert_array_equal(out, 0)

@@ -427,3 +427,20 @@ def test_pickle_round_trip_continues_identically() -> None:
         actions = clone.action_space.sample()
         assert clone.action_masks()[np.arange(4), actions].all()
         clone.step(actions)
+
+
+def test_seed_forms_and_key_masks() -> None:
+    """An integer seed s gives sub-env i the seed s + i; a list gives each its own; ``_key`` masks are
+    all True and read-only."""
+    by_int = _make_vec("lrm_gym/EnergyRouting-Volatile-v0", 3, overrides=SHORT)
+    by_list = _make_vec("lrm_gym/EnergyRouting-Volatile-v0", 3, overrides=SHORT)
+    obs_int, info = by_int.reset(seed=40)
+    obs_list, _ = by_list.reset(seed=[40, 41, 42])
+    for key in obs_int:
+        np.testing.assert_array_equal(obs_int[key], obs_list[key])
+    single = gym.make("lrm_gym/EnergyRouting-Volatile-v0", overrides=SHORT)
+    obs_single, _ = single.reset(seed=42)
+    _assert_obs_row(obs_int, 2, obs_single)
+    assert info["_slot"].all() and info["totals"]["_tasks_queued"].all()
+    with pytest.raises(ValueError, match="read-only"):
+        info["_slot"][0] = False

@@ -1,4 +1,4 @@
-"""A native vectorized energy routing environment: every sub-environment stepped by numpy array operations."""
+"""A native vectorized energy routing environment: every sub-environment stepped by the compiled core, no Python loop."""
 
 from __future__ import annotations
 
