@@ -45,6 +45,7 @@ from lrm_gym.core.tables import (
     SUPPLY_CONSTANT,
     SUPPLY_GAUSSIAN,
     SUPPLY_SOLAR,
+    KernelTables,
 )
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def supply_max(supply: SupplyParams) -> float:
 
 
 @inlined
-def sample_path(t: tuple, path: np.ndarray, rng_state: np.ndarray) -> None:
+def sample_path(t: KernelTables, path: np.ndarray, rng_state: np.ndarray) -> None:
     """Fill one env's ``path`` (baseline energy per slot) from its random stream; ``t`` is ``params.kernel``."""
     sc = t.scalars
     kind, mean, std = int(sc[S_SUPPLY_KIND]), sc[S_SUPPLY_MEAN], sc[S_SUPPLY_STD]
@@ -102,7 +103,7 @@ def _stationary_ar1(rng_state: np.ndarray, phi: float, out: np.ndarray) -> None:
 
 
 @inlined
-def forecast_into(t: tuple, path: np.ndarray, slot: int, out: np.ndarray, rng_state: np.ndarray) -> None:
+def forecast_into(t: KernelTables, path: np.ndarray, slot: int, out: np.ndarray, rng_state: np.ndarray) -> None:
     """Forecast of slots ``slot+1..slot+H`` of one env's ``path`` into ``out`` (``(H,)``)."""
     sc = t.scalars
     noise = sc[S_FORECAST_NOISE] * sc[S_SUPPLY_MEAN]

@@ -1,4 +1,4 @@
-"""A native vectorized energy routing environment: every sub-environment stepped by the compiled core, no Python loop."""
+"""A native vectorized energy routing environment: all sub-environments stepped by the compiled core."""
 
 from __future__ import annotations
 
@@ -200,10 +200,10 @@ class EnergyRoutingVectorEnv(VectorEnv):
             raise RuntimeError("call reset() before step()")
         actions = self._check_actions(actions)
         state = self._state
-        obs = np.empty((self.num_envs, self._layout.size), np.float32)
+        batch = np.empty((self.num_envs, self._layout.size), np.float32)
         resetting = self._autoreset if self._autoreset.any() else None
         # Sub-envs waiting for their autoreset start a new episode inside the same compiled call.
-        rewards = dynamics.step_rows(self.params, state, self._rows, actions, resetting, obs)
+        rewards = dynamics.step_rows(self.params, state, self._rows, actions, resetting, batch)
         self._elapsed += 1
         truncated = state.truncated.astype(bool)
         if resetting is not None:
@@ -212,7 +212,7 @@ class EnergyRoutingVectorEnv(VectorEnv):
         if self.max_episode_steps is not None:
             truncated |= self._elapsed >= self.max_episode_steps
         self._autoreset = truncated.copy()
-        obs, info = self._observe(obs), self._info()
+        obs, info = self._observe(batch), self._info()
         if self.render_mode is not None and info["slots_closed"][0]:
             self._history.append(
                 SlotRecord(
