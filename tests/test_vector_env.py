@@ -162,7 +162,7 @@ def _assert_rows_match_single_envs(env_id: str, overrides: dict[str, Any]) -> No
     assert ends >= n  # every row crossed at least one episode boundary (on average about 2)
 
 
-@pytest.mark.parametrize("env_id", ["lrm_gym/EnergyRouting-Volatile-v0", "lrm_gym/EnergyRouting-SolarBattery-v0"])
+@pytest.mark.parametrize("env_id", ALL_IDS)
 def test_a_row_continues_like_the_single_env_it_was_copied_from(env_id: str) -> None:
     """Inject a single env's mid-episode state (its random stream included) into row 1 of a vector env; both
     go on alike."""

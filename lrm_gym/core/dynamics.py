@@ -19,7 +19,9 @@ regrouped as the named tuples :class:`~lrm_gym.core.tables.KernelTables` and :cl
 
 from __future__ import annotations
 
+import inspect
 import math
+from dataclasses import fields
 from typing import NamedTuple
 
 import numpy as np
@@ -431,6 +433,15 @@ def _observe_kernel(
     s = Rows(ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state)
     for k in range(rows.size):
         observe_row(t, s, rows[k], obs[k])
+
+
+# The entry points take the arrays positionally: their names must follow KernelTables and State field order
+# (the state's `rng` is `rng_state` there, not to shadow the rng module).
+_EXPECTED_ARGUMENTS = (*KernelTables._fields, *Rows._fields[:-1], "rng_state")
+for _kernel in (_reset_kernel, _step_kernel, _observe_kernel):
+    _names = tuple(inspect.signature(_kernel.py_func).parameters)[: len(_EXPECTED_ARGUMENTS)]
+    assert _names == _EXPECTED_ARGUMENTS, f"{_kernel.py_func.__name__} arguments out of order: {_names}"
+assert Rows._fields == tuple(f.name for f in fields(State)), "Rows must list State's arrays in field order"
 
 
 # ----------------------------------------------------------------------------------------------------------
