@@ -14,7 +14,8 @@ row's trajectory depends on its seed and actions alone, whatever batch it runs i
 
 The entry points take the parameter arrays (``params.kernel``) and the state arrays (``state.arrays()``)
 as separate arguments because that is what crossing into compiled code costs least for; inside, they are
-regrouped as the named tuples :class:`~lrm_gym.core.tables.KernelTables` and :class:`Rows`.
+regrouped as the named tuples :class:`~lrm_gym.core.tables.KernelTables` and :class:`Rows`. ``rows`` are
+int64 indices into the state and are not range-checked in compiled code (the envs pass their own).
 """
 
 from __future__ import annotations
