@@ -373,13 +373,13 @@ def _enqueue(t: KernelTables, s: Rows, r: int) -> None:
 @compiled
 def _reset_kernel(
     scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, slot_tab,
-    supply_shape, trace, obs_task_table, obs_option_table,
+    supply_shape, trace, obs_head,
     ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state,
     rows, obs,
 ):  # fmt: skip
     t = KernelTables(
         scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, slot_tab,
-        supply_shape, trace, obs_task_table, obs_option_table,
+        supply_shape, trace, obs_head,
     )  # fmt: skip
     s = Rows(ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state)
     for k in range(rows.size):
@@ -391,9 +391,9 @@ def _reset_kernel(
 @compiled
 def _step_kernel(
     scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, slot_tab,
-    supply_shape, trace, obs_task_table, obs_option_table,
+    supply_shape, trace, obs_head,
     ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state,
-    rows, actions, resetting, rewards, obs,
+    rows, actions, resetting, rewards, obs, truncated,
 ):  # fmt: skip
     """Step (or, where ``resetting``, reset) each row; returns -1, or the index of the first bad action."""
     n_actions = mask.shape[1]
@@ -405,7 +405,7 @@ def _step_kernel(
             return k
     t = KernelTables(
         scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, slot_tab,
-        supply_shape, trace, obs_task_table, obs_option_table,
+        supply_shape, trace, obs_head,
     )  # fmt: skip
     s = Rows(ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state)
     for k in range(rows.size):
@@ -417,19 +417,21 @@ def _step_kernel(
             rewards[k] = _step_row(t, s, r, actions[k])
         if obs.shape[0] > 0:
             observe_row(t, s, r, obs[k])
+        if truncated.size > 0:
+            truncated[k] = s.ints[r, _TRUNCATED] != 0
     return -1
 
 
 @compiled
 def _observe_kernel(
     scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, slot_tab,
-    supply_shape, trace, obs_task_table, obs_option_table,
+    supply_shape, trace, obs_head,
     ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state,
     rows, obs,
 ):  # fmt: skip
     t = KernelTables(
         scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, slot_tab,
-        supply_shape, trace, obs_task_table, obs_option_table,
+        supply_shape, trace, obs_head,
     )  # fmt: skip
     s = Rows(ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state)
     for k in range(rows.size):
@@ -477,13 +479,15 @@ def step_rows(
     actions: np.ndarray,
     resetting: np.ndarray | None = None,
     obs: np.ndarray | None = None,
+    truncated: np.ndarray | None = None,
 ) -> np.ndarray:
     """Apply one routing decision per row and advance to the next decision; return the step rewards.
 
     ``actions`` is an int64 array like ``rows``. Rows flagged in ``resetting`` (bool, like ``rows``) start
     a new episode instead, ignoring their action, with reward 0. ``step`` holds each row's counters for this
-    step afterwards and ``totals`` the episode's. With ``obs``, the next observations are written there.
-    Raises :class:`InvalidActionError`, changing nothing, if an action is out of range or masked.
+    step afterwards and ``totals`` the episode's. With ``obs``, the next observations are written there, and
+    with ``truncated`` (bool, like ``rows``) whether each row's episode is over (read while the row is in
+    cache). Raises :class:`InvalidActionError`, changing nothing, if an action is out of range or masked.
     """
     rewards = np.empty(rows.size)
     bad = _step_kernel(
@@ -494,6 +498,7 @@ def step_rows(
         _NO_ROWS_FLAGS if resetting is None else resetting,
         rewards,
         _NO_OBS if obs is None else obs,
+        _NO_ROWS_FLAGS if truncated is None else truncated,
     )
     if bad >= 0:
         raise _invalid_action(state, int(rows[bad]), int(actions[bad]))

@@ -126,30 +126,23 @@ def observe_row(t: KernelTables, s: Any, r: int, out: np.ndarray) -> None:
     which made this function several times slower.
     """
     sc = t.scalars
-    n_classes, n_options = t.obs_task_table.shape[0], t.option_tab.shape[0]
+    n_classes, n_options = t.class_tab.shape[0], t.option_tab.shape[0]
     horizon = s.forecast_j.shape[1]
     live = s.ints[r, _TRUNCATED] == 0
     head = s.ints[r, _HEAD]
     cls = int(s.queue[r, head, _Q_CLASS]) if live else 0
 
-    # task: one-hot class, difficulty estimate, prompt kilotokens, slack, age
-    at = 0
-    if live:
-        for i in range(n_classes + 4):
-            out[at + i] = t.obs_task_table[cls, i]
-        out[at + n_classes] = s.queue[r, head, _Q_ESTIMATE]
-        out[at + n_classes + 2] = s.queue[r, head, _Q_SLACK]
-        out[at + n_classes + 3] = s.queue[r, head, _Q_AGE]
-    else:
-        for i in range(n_classes + 4):
-            out[at + i] = 0.0
-
-    # options: expected energy, energy std, expected accuracy (tables), capacity left fraction, feasible
+    # task (one-hot class, difficulty estimate, prompt kilotokens, slack, age) and the options' expected
+    # energy, energy std and accuracy: one contiguous copy of the (class, difficulty) row, then the task's own
     at = n_classes + 4
     if live:
-        table = int(s.queue[r, head, _Q_TABLE])
-        for i in range(3 * n_options):
-            out[at + i] = t.obs_option_table[cls, table, i]
+        head_row = t.obs_head[cls, int(s.queue[r, head, _Q_TABLE])]
+        for i in range(head_row.size):
+            out[i] = head_row[i]
+        out[n_classes] = s.queue[r, head, _Q_ESTIMATE]
+        out[n_classes + 2] = s.queue[r, head, _Q_SLACK]
+        out[n_classes + 3] = s.queue[r, head, _Q_AGE]
+        # options: capacity left fraction, feasible
         for o in range(n_options):
             model = t.option_tab[o, OPT_MODEL]
             inverse = t.model_tab[model, MOD_INVERSE_CAPACITY]
@@ -159,8 +152,8 @@ def observe_row(t: KernelTables, s: Any, r: int, out: np.ndarray) -> None:
             out[at + 3 * n_options + o] = fraction
             out[at + 4 * n_options + o] = 1.0 if s.mask[r, 1 + o] else 0.0
     else:
-        for i in range(5 * n_options):
-            out[at + i] = 0.0
+        for i in range(at + 5 * n_options):
+            out[i] = 0.0
 
     # energy: baseline, committed demand, storage, forecast, price, sin/cos of the hour
     at = n_classes + 4 + 5 * n_options

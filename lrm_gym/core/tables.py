@@ -81,8 +81,8 @@ class KernelTables(NamedTuple):
     slot_tab: np.ndarray  # (horizon, 5): what depends on the time of day, per slot of the episode
     supply_shape: np.ndarray  # (length,) solar clear-sky shape, or trace row offset per slot
     trace: np.ndarray  # (T,) trace scaled to the supply mean (one zero when there is no trace)
-    obs_task_table: np.ndarray  # (C, C + 4) float32, see Params
-    obs_option_table: np.ndarray  # (C, D, 3 O) float32, see Params
+    obs_head: np.ndarray  # (C, D, C + 4 + 3 O) float32: the observation's first C + 4 + 3 O values per
+    # (class, difficulty index): Params.obs_task_table then Params.obs_option_table, one contiguous copy
 
 
 def kernel_tables(params: Params) -> KernelTables:
@@ -163,6 +163,8 @@ def kernel_tables(params: Params) -> KernelTables:
         ],
         axis=1,
     )
+    d = params.obs_option_table.shape[1]
+    task_rows = np.repeat(params.obs_task_table[:, None, :], d, axis=1)
     return KernelTables(
         scalars=scalars,
         option_tab=np.stack([params.option_model, params.option_cap], axis=1).astype(np.int64),
@@ -175,6 +177,5 @@ def kernel_tables(params: Params) -> KernelTables:
         slot_tab=np.ascontiguousarray(slot_tab, dtype=np.float64),
         supply_shape=np.ascontiguousarray(shape, dtype=np.float64),
         trace=np.ascontiguousarray(trace, dtype=np.float64),
-        obs_task_table=np.ascontiguousarray(params.obs_task_table, dtype=np.float32),
-        obs_option_table=np.ascontiguousarray(params.obs_option_table, dtype=np.float32),
+        obs_head=np.ascontiguousarray(np.concatenate([task_rows, params.obs_option_table], axis=2), dtype=np.float32),
     )

@@ -154,6 +154,7 @@ class EnergyRoutingVectorEnv(VectorEnv):
         self._all_envs.flags.writeable = False
         self._elapsed = np.zeros(self.num_envs, np.int64)
         self._autoreset = np.zeros(self.num_envs, bool)
+        self._any_autoreset = False
         self._needs_reset = True
         self._history: deque[SlotRecord] = deque(maxlen=256)
         self._last_obs: dict[str, np.ndarray] | None = None
@@ -176,6 +177,7 @@ class EnergyRoutingVectorEnv(VectorEnv):
         dynamics.reset_rows(self.params, self._state, self._rows, obs)
         self._elapsed[:] = 0
         self._autoreset[:] = False
+        self._any_autoreset = False
         self._needs_reset = False
         self._history.clear()
         return self._observe(obs), self._info()
@@ -201,17 +203,19 @@ class EnergyRoutingVectorEnv(VectorEnv):
         actions = self._check_actions(actions)
         state = self._state
         batch = np.empty((self.num_envs, self._layout.size), np.float32)
-        resetting = self._autoreset if self._autoreset.any() else None
+        truncated = np.empty(self.num_envs, bool)
+        resetting = self._autoreset if self._any_autoreset else None
         # Sub-envs waiting for their autoreset start a new episode inside the same compiled call.
-        rewards = dynamics.step_rows(self.params, state, self._rows, actions, resetting, batch)
-        self._elapsed += 1
-        truncated = state.truncated.astype(bool)
-        if resetting is not None:
-            self._elapsed[resetting] = 0
-            truncated[resetting] = False
+        rewards = dynamics.step_rows(self.params, state, self._rows, actions, resetting, batch, truncated)
         if self.max_episode_steps is not None:
+            self._elapsed += 1
+            if resetting is not None:
+                self._elapsed[resetting] = 0
             truncated |= self._elapsed >= self.max_episode_steps
+        if resetting is not None:
+            truncated[resetting] = False
         self._autoreset = truncated.copy()
+        self._any_autoreset = bool(truncated.any())
         obs, info = self._observe(batch), self._info()
         if self.render_mode is not None and info["slots_closed"][0]:
             self._history.append(
@@ -287,6 +291,7 @@ _INFO_MASKS = tuple("_" + k for k in (*_INFO_FLOAT, *_INFO_INT, "task_correct", 
 _TOTALS_FLOAT = _FLOAT_KEYS
 _TOTALS_INT = (*_INT_KEYS, "tasks_queued")
 _TOTALS_MASKS = tuple("_" + k for k in (*_TOTALS_FLOAT, *_TOTALS_INT))
+_BLOCK = 64  # sub-envs per block of _info_rows: 64 rows of step and totals are 20 KiB
 _FLOAT_COUNTERS = _FLOAT_INDEX.astype(np.int64)
 _INT_COUNTERS = _INT_INDEX.astype(np.int64)
 _SLOT, _TRUNCATED, _Q_LEN, _N_PRESENT, _HEAD = I["slot"], I["truncated"], I["q_len"], I["n_present"], I["head"]
@@ -305,18 +310,21 @@ def _info_rows(
     totals_float: np.ndarray,
     totals_int: np.ndarray,
 ) -> None:
-    # one output row at a time: writes stay sequential (a row per key), reads revisit cached state rows
+    # A blocked transpose: for a block of sub-envs (their state rows stay in L1), write each key's values
+    # for the block contiguously. Row by row would scatter 48 writes per sub-env over 48 output rows.
     n, nf, ni = ints.shape[0], _FLOAT_COUNTERS.size, _INT_COUNTERS.size
-    for j in range(nf):
-        for r in range(n):
-            info_float[j, r] = step[r, _FLOAT_COUNTERS[j]]
-        for r in range(n):
-            totals_float[j, r] = totals[r, _FLOAT_COUNTERS[j]]
-    for j in range(ni):
-        for r in range(n):
-            info_int[j, r] = int(step[r, _INT_COUNTERS[j]])
-        for r in range(n):
-            totals_int[j, r] = int(totals[r, _INT_COUNTERS[j]])
+    for start in range(0, n, _BLOCK):
+        end = min(start + _BLOCK, n)
+        for j in range(nf):
+            for r in range(start, end):
+                info_float[j, r] = step[r, _FLOAT_COUNTERS[j]]
+            for r in range(start, end):
+                totals_float[j, r] = totals[r, _FLOAT_COUNTERS[j]]
+        for j in range(ni):
+            for r in range(start, end):
+                info_int[j, r] = int(step[r, _INT_COUNTERS[j]])
+            for r in range(start, end):
+                totals_int[j, r] = int(totals[r, _INT_COUNTERS[j]])
     for r in range(n):
         info_float[nf, r] = floats[r, _STORAGE]
         info_float[nf + 1, r] = floats[r, _TASK_ENERGY]
