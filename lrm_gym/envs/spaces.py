@@ -9,7 +9,25 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from lrm_gym.core.compiled import compiled
+from lrm_gym.core import rng
+from lrm_gym.core.compiled import compiled, inlined
+
+
+@inlined
+def _preferred(masks: np.ndarray, k: int, u: float) -> int:
+    """Row ``k``'s action for the uniform ``u``: uniform among valid options, defer only if none is valid."""
+    valid = 0
+    for a in range(1, masks.shape[1]):
+        valid += masks[k, a]
+    if valid == 0:
+        return 0
+    pick = min(int(u * valid), valid - 1)
+    for a in range(1, masks.shape[1]):
+        if masks[k, a]:
+            if pick == 0:
+                return a
+            pick -= 1
+    return 0  # not reached
 
 
 @compiled
@@ -21,18 +39,14 @@ def sample_preferred(masks: np.ndarray, uniforms: np.ndarray, out: np.ndarray) -
     baselines and throughput benchmarks, where numpy's per-call overheads would cost more than the step.
     """
     for k in range(masks.shape[0]):
-        valid = 0
-        for a in range(1, masks.shape[1]):
-            valid += masks[k, a]
-        out[k] = 0
-        if valid > 0:
-            pick = min(int(uniforms[k] * valid), valid - 1)
-            for a in range(1, masks.shape[1]):
-                if masks[k, a]:
-                    if pick == 0:
-                        out[k] = a
-                        break
-                    pick -= 1
+        out[k] = _preferred(masks, k, uniforms[k])
+
+
+@compiled
+def sample_preferred_from(masks: np.ndarray, stream: np.ndarray, out: np.ndarray) -> None:
+    """:func:`sample_preferred` with the uniforms drawn from a compiled random stream (:mod:`lrm_gym.core.rng`)."""
+    for k in range(masks.shape[0]):
+        out[k] = _preferred(masks, k, rng.uniform(stream))
 
 
 class RoutingActions(spaces.Discrete):

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import weakref
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from lrm_gym.core import dynamics
+from lrm_gym.core import dynamics, rng
 from lrm_gym.core.compiled import compiled
 from lrm_gym.core.dynamics import InvalidActionError
 from lrm_gym.core.observation import observation_layout, observation_space
@@ -22,7 +21,7 @@ from lrm_gym.core.params import Params, build_params
 from lrm_gym.core.state import COUNTERS, F, I, State
 from lrm_gym.envs.energy_routing import step_info
 from lrm_gym.envs.render import SlotRecord, energy_panel, text_dashboard
-from lrm_gym.envs.spaces import sample_preferred
+from lrm_gym.envs.spaces import sample_preferred_from
 from lrm_gym.scenarios.loader import load_scenario
 from lrm_gym.scenarios.schema import ScenarioConfig
 
@@ -37,30 +36,34 @@ class BatchRoutingActions(spaces.MultiDiscrete):
     """``MultiDiscrete([1 + M * B] * num_envs)`` whose unmasked ``sample()`` picks a valid action per sub-env.
 
     As :class:`lrm_gym.envs.spaces.RoutingActions` does for one env: uniform among the options that can run
-    each sub-env's current task, defer only when none can. The link to the env is a weak reference.
+    each sub-env's current task, defer only when none can. It reads the env's live mask array (not a copy,
+    and not the env: no reference cycle) and draws its uniforms from a compiled stream seeded from
+    ``np_random``, so ``seed()`` makes it reproducible as for any Gymnasium space.
     """
 
-    def __init__(self, n_actions: int, num_envs: int, mask_source: Callable[[], np.ndarray] | None = None) -> None:
+    def __init__(self, n_actions: int, num_envs: int, masks: np.ndarray | None = None) -> None:
         super().__init__(np.full(num_envs, n_actions, dtype=np.int64))
-        self._mask_source: weakref.WeakMethod | None = None
-        if mask_source is not None:
-            self.link(mask_source)
+        self._masks = masks
+        self._stream = np.zeros(rng.WORDS, np.uint64)
+        self._stream_source: np.random.Generator | None = None
 
-    def link(self, mask_source: Callable[[], np.ndarray]) -> None:
-        """Sample from the masks ``mask_source()`` returns (held by weak reference)."""
-        self._mask_source = weakref.WeakMethod(mask_source)  # type: ignore[arg-type]
+    def link(self, masks: np.ndarray) -> None:
+        """Sample from ``masks`` (``(num_envs, n_actions)`` bool, read at each ``sample()``)."""
+        self._masks = masks
 
     def sample(self, mask: Any = None, probability: Any = None) -> np.ndarray:
-        source = self._mask_source() if self._mask_source is not None else None
-        if mask is None and probability is None and source is not None:
+        if mask is None and probability is None and self._masks is not None:
+            if self._stream_source is not self.np_random:  # new, or seeded since the stream was started
+                rng.seed_state(self._stream, np.uint64(self.np_random.integers(2**63)))
+                self._stream_source = self.np_random
             out = np.empty(self.shape, self.dtype)
-            sample_preferred(source(), self.np_random.random(self.shape), out)
+            sample_preferred_from(self._masks, self._stream, out)
             return out
         return super().sample(mask=mask, probability=probability)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state["_mask_source"] = None
+        state["_masks"] = None  # the env relinks its own state's masks
         return state
 
 
@@ -143,10 +146,10 @@ class EnergyRoutingVectorEnv(VectorEnv):
         self.params: Params = build_params(load_scenario(scenario, overrides))
         self.n_actions = 1 + self.params.n_options
         self.single_action_space = spaces.Discrete(self.n_actions)
-        self.action_space = BatchRoutingActions(self.n_actions, self.num_envs, mask_source=self.action_masks)
         self.single_observation_space = observation_space(self.params)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self._state = State.allocate(self.params, self.num_envs)
+        self.action_space = BatchRoutingActions(self.n_actions, self.num_envs, masks=self._state.mask)
         self._rows = np.arange(self.num_envs)
         self._layout = observation_layout(self.params)
         self._seeded = False
@@ -244,7 +247,7 @@ class EnergyRoutingVectorEnv(VectorEnv):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         if isinstance(self.action_space, BatchRoutingActions):
-            self.action_space.link(self.action_masks)  # the weak link to the masks is not pickled
+            self.action_space.link(self._state.mask)  # the link to the masks is not pickled
 
     def _check_actions(self, actions: Any) -> np.ndarray:
         array = np.asarray(actions)
@@ -269,11 +272,16 @@ class EnergyRoutingVectorEnv(VectorEnv):
         info_int = np.empty((len(_INFO_INT), n), np.int64)
         totals_float = np.empty((len(_TOTALS_FLOAT), n))
         totals_int = np.empty((len(_TOTALS_INT), n), np.int64)
-        _info_rows(state.ints, state.floats, state.step, state.totals, info_float, info_int, totals_float, totals_int)
+        correct = np.empty(n, bool)
+        masks = np.empty(state.mask.shape, np.int8)
+        _info_rows(
+            state.ints, state.floats, state.step, state.totals, state.mask,
+            info_float, info_int, totals_float, totals_int, correct, masks,
+        )  # fmt: skip
         info: dict[str, Any] = dict(zip(_INFO_FLOAT, info_float, strict=True))
         info.update(zip(_INFO_INT, info_int, strict=True))
-        info["task_correct"] = state.task_correct > 0
-        info["action_mask"] = state.mask.astype(np.int8)
+        info["task_correct"] = correct
+        info["action_mask"] = masks
         info.update(dict.fromkeys(_INFO_MASKS, self._all_envs))
         totals: dict[str, Any] = dict(zip(_TOTALS_FLOAT, totals_float, strict=True))
         totals.update(zip(_TOTALS_INT, totals_int, strict=True))
@@ -297,6 +305,7 @@ _INT_COUNTERS = _INT_INDEX.astype(np.int64)
 _SLOT, _TRUNCATED, _Q_LEN, _N_PRESENT, _HEAD = I["slot"], I["truncated"], I["q_len"], I["n_present"], I["head"]
 _SLOT_DEFERRED, _TASK_OPTION = I["slot_deferred"], I["task_option"]
 _STORAGE, _TASK_ENERGY, _TASK_TOKENS = F["storage_j"], F["task_energy_j"], F["task_tokens"]
+_TASK_CORRECT = F["task_correct"]
 
 
 @compiled
@@ -305,10 +314,13 @@ def _info_rows(
     floats: np.ndarray,
     step: np.ndarray,
     totals: np.ndarray,
+    mask: np.ndarray,
     info_float: np.ndarray,
     info_int: np.ndarray,
     totals_float: np.ndarray,
     totals_int: np.ndarray,
+    correct: np.ndarray,
+    masks: np.ndarray,
 ) -> None:
     # A blocked transpose: for a block of sub-envs (their state rows stay in L1), write each key's values
     # for the block contiguously. Row by row would scatter 48 writes per sub-env over 48 output rows.
@@ -331,6 +343,9 @@ def _info_rows(
         info_int[ni, r] = ints[r, _SLOT]
         info_int[ni + 1, r] = ints[r, _TASK_OPTION]
         info_int[ni + 2, r] = int(floats[r, _TASK_TOKENS])
+        correct[r] = floats[r, _TASK_CORRECT] > 0
+        for a in range(mask.shape[1]):
+            masks[r, a] = mask[r, a]
         # As in step_info: at a slot boundary the queue is compacted; mid-slot it is undecided plus deferred.
         if ints[r, _TRUNCATED]:
             totals_int[ni, r] = ints[r, _Q_LEN]
