@@ -28,7 +28,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lrm_gym.core import rng
-from lrm_gym.core.compiled import compiled, inlined
+from lrm_gym.core.compiled import compiled, inlined, prefetch
 from lrm_gym.core.observation import observation_layout, observe_row
 from lrm_gym.core.outcomes import sample_outcome
 from lrm_gym.core.params import JOULES_PER_KWH, Params
@@ -370,6 +370,35 @@ def _enqueue(t: KernelTables, s: Rows, r: int) -> None:
 # ----------------------------------------------------------------------------------------------------------
 
 
+_PREFETCH_AHEAD = 4  # rows ahead whose state lines are prefetched (the queue head half as far ahead)
+_LINE = 8  # float64 or int64 values per 64-byte cache line
+
+
+@inlined
+def _prefetch_row(s: Rows, r: int) -> None:
+    """Start loading the lines of row ``r``'s per-env arrays that a step reads or writes."""
+    prefetch(s.ints, r * s.ints.shape[1])
+    prefetch(s.floats, r * s.floats.shape[1])
+    for i in range(0, s.step.shape[1], _LINE):
+        prefetch(s.step, r * s.step.shape[1] + i)
+        prefetch(s.totals, r * s.totals.shape[1] + i)
+    prefetch(s.mask, r * s.mask.shape[1])
+    prefetch(s.tokens_left, r * s.tokens_left.shape[1])
+    prefetch(s.rng, r * s.rng.shape[1])
+    if s.forecast_j.shape[1] > 0:
+        prefetch(s.forecast_j, r * s.forecast_j.shape[1])
+
+
+@inlined
+def _prefetch_queue(s: Rows, r: int) -> None:
+    """Start loading row ``r``'s head task record and the preview records after it (its ints are loaded)."""
+    width = s.queue.shape[2]
+    start = (r * s.queue.shape[1] + min(s.ints[r, _HEAD], s.queue.shape[1] - 1)) * width
+    end = min(start + 5 * width, (r + 1) * s.queue.shape[1] * width)
+    for i in range(start, end, _LINE):
+        prefetch(s.queue, i)
+
+
 @compiled
 def _reset_kernel(
     scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, slot_tab,
@@ -409,6 +438,10 @@ def _step_kernel(
     )  # fmt: skip
     s = Rows(ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state)
     for k in range(rows.size):
+        if k + _PREFETCH_AHEAD < rows.size:
+            _prefetch_row(s, rows[k + _PREFETCH_AHEAD])
+        if k + _PREFETCH_AHEAD // 2 < rows.size:
+            _prefetch_queue(s, rows[k + _PREFETCH_AHEAD // 2])
         r = rows[k]
         if resetting.size > 0 and resetting[k]:
             _reset_row(t, s, r)
