@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 import pytest
 
 import lrm_gym
+from lrm_gym.core.compiled import drop_stale_cache
 from lrm_gym.core.state import COUNTERS
 from lrm_gym.envs.spaces import sample_preferred
 from tests.conftest import random_valid_action, small_overrides
@@ -285,3 +287,19 @@ def test_unmasked_sample_is_uniform_over_valid_options_and_defers_only_when_none
     out = np.full(3, -1)
     sample_preferred(only_defer, uniforms[:3], out)
     np.testing.assert_array_equal(out, 0)
+
+
+def test_numba_cache_is_dropped_when_any_compiled_source_changes(tmp_path: Path) -> None:
+    """numba checks only the entry point's file; lrm_gym drops its whole cache when any source changes."""
+    package = tmp_path / "pkg"
+    (package / "core" / "__pycache__").mkdir(parents=True)
+    (package / "core" / "dynamics.py").write_text("x = 1\n")
+    (package / "core" / "observation.py").write_text("y = 1\n")
+    cached = package / "core" / "__pycache__" / "dynamics.kernel-1.py311.nbi"
+    cached.write_text("index")
+    assert drop_stale_cache(package)  # no digest yet: whatever is cached cannot be trusted
+    assert not cached.exists()
+    cached.write_text("index")
+    assert not drop_stale_cache(package) and cached.exists()  # unchanged sources keep the cache
+    (package / "core" / "observation.py").write_text("y = 2\n")  # an inlined callee changes
+    assert drop_stale_cache(package) and not cached.exists()

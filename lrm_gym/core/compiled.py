@@ -7,8 +7,15 @@ made the observation kernel three times slower (350 ns against 105 ns per row, m
 inlines the function into its callers (numba IR inlining): a call would copy the parameter and state tuples
 by value, which cost as much as the observation itself. ``error_model="numpy"``: a division by zero gives
 inf or nan instead of a Python exception check on every division.
+
+numba's on-disk cache checks only the source file of the function it compiled, not the files of the
+functions it inlined: after an edit of, say, ``observation.py``, ``dynamics.py``'s cached kernels would
+run the old observation. :func:`drop_stale_cache` (run on import) deletes the package's cache whenever
+any of its compiled sources changed.
 """
 
+import hashlib
+from pathlib import Path
 from typing import Any
 
 from llvmlite import ir
@@ -16,6 +23,30 @@ from llvmlite.binding import llvm_version_info
 from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
+
+
+def drop_stale_cache(package: Path) -> bool:
+    """Delete ``package``'s numba cache files if its sources changed since they were written; True if so.
+
+    A digest of every ``*.py`` under ``package`` is kept in ``package/__pycache__``. Errors (a read-only
+    install, say) leave the cache as it is.
+    """
+    try:
+        sources = sorted(package.rglob("*.py"))
+        digest = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()
+        stamp = package / "__pycache__" / "numba-sources.sha256"
+        if stamp.is_file() and stamp.read_text() == digest:
+            return False
+        for cached in package.rglob("*.nb[ic]"):
+            cached.unlink(missing_ok=True)
+        stamp.parent.mkdir(exist_ok=True)
+        stamp.write_text(digest)
+        return True
+    except OSError:
+        return False
+
+
+drop_stale_cache(Path(__file__).resolve().parents[1])
 
 # The intrinsic's name carries its pointer type: opaque pointers ("p0") since LLVM 15, "p0i8" before.
 _PREFETCH_NAME = "llvm.prefetch.p0" if llvm_version_info[0] >= 15 else "llvm.prefetch.p0i8"
