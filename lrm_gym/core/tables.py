@@ -20,39 +20,35 @@ if TYPE_CHECKING:
 
 # Columns of KernelTables.scalars (module-level ints: the kernels read them as compile-time constants).
 S_HORIZON = 0
-S_START_HOUR = 1  # unused by the kernels (slot_tab holds the time of day); kept for the layout
-S_SLOT_HOURS = 2
-S_IDLE_J = 3
-S_REWARD_AUX = 4
-S_REWARD_WASTE = 5
-S_REWARD_WAIT = 6
-S_REWARD_DROP = 7
-S_EXPECTED_QUALITY = 8
-S_ARRIVAL_KIND = 9
-S_ARRIVAL_RATE = 10
-S_ARRIVAL_DISPERSION = 11
-S_DIFFICULTY_VISIBLE = 12
-S_DIFFICULTY_NOISE = 13
-S_MAX_DIFFICULTY = 14
-S_STORAGE_CAPACITY = 15
-S_STORAGE_INITIAL = 16
-S_CHARGE_EFFICIENCY = 17
-S_DISCHARGE_EFFICIENCY = 18
-S_MAX_CHARGE = 19
-S_MAX_DISCHARGE = 20
-S_SUPPLY_KIND = 21
-S_SUPPLY_MEAN = 22
-S_SUPPLY_STD = 23
-S_SUPPLY_PHI = 24
-S_SUPPLY_MAX = 25
-S_CLOUD_MEAN = 26
-S_CLOUD_STD = 27
-S_SOLAR_SCALE = 28
-S_FORECAST_NOISE = 29
-S_QUEUE_PREVIEW = 30
-S_SLOT_UNIT = 31
-S_INVERSE_SLOT_UNIT = 32
-N_SCALARS = 33
+S_IDLE_J = 1
+S_REWARD_AUX = 2
+S_REWARD_WASTE = 3
+S_REWARD_WAIT = 4
+S_REWARD_DROP = 5
+S_EXPECTED_QUALITY = 6
+S_ARRIVAL_KIND = 7
+S_ARRIVAL_DISPERSION = 8
+S_DIFFICULTY_VISIBLE = 9
+S_DIFFICULTY_NOISE = 10
+S_MAX_DIFFICULTY = 11
+S_STORAGE_CAPACITY = 12
+S_STORAGE_INITIAL = 13
+S_CHARGE_EFFICIENCY = 14
+S_DISCHARGE_EFFICIENCY = 15
+S_MAX_CHARGE = 16
+S_MAX_DISCHARGE = 17
+S_SUPPLY_KIND = 18
+S_SUPPLY_MEAN = 19
+S_SUPPLY_STD = 20
+S_SUPPLY_PHI = 21
+S_SUPPLY_MAX = 22
+S_CLOUD_MEAN = 23
+S_CLOUD_STD = 24
+S_SOLAR_SCALE = 25
+S_FORECAST_NOISE = 26
+S_QUEUE_PREVIEW = 27
+S_INVERSE_SLOT_UNIT = 28
+N_SCALARS = 29
 
 # Supply and arrival kinds as the codes the kernels branch on.
 SUPPLY_CONSTANT, SUPPLY_GAUSSIAN, SUPPLY_AR1, SUPPLY_SOLAR, SUPPLY_TRACE = range(5)
@@ -92,8 +88,6 @@ def kernel_tables(params: Params) -> KernelTables:
     supply, storage = params.supply, params.storage
     scalars = np.zeros(N_SCALARS)
     scalars[S_HORIZON] = params.horizon_slots
-    scalars[S_START_HOUR] = params.start_hour
-    scalars[S_SLOT_HOURS] = params.slot_seconds / 3600.0
     scalars[S_IDLE_J] = params.idle_j
     scalars[S_REWARD_AUX] = params.reward_auxiliary_per_kwh
     scalars[S_REWARD_WASTE] = params.reward_waste_per_kwh
@@ -101,7 +95,6 @@ def kernel_tables(params: Params) -> KernelTables:
     scalars[S_REWARD_DROP] = params.reward_drop
     scalars[S_EXPECTED_QUALITY] = params.reward_expected_quality
     scalars[S_ARRIVAL_KIND] = ARRIVAL_KINDS.index(params.arrival_kind)
-    scalars[S_ARRIVAL_RATE] = params.arrival_rate
     scalars[S_ARRIVAL_DISPERSION] = params.arrival_dispersion
     scalars[S_DIFFICULTY_VISIBLE] = params.difficulty_visible
     scalars[S_DIFFICULTY_NOISE] = params.difficulty_noise
@@ -122,7 +115,6 @@ def kernel_tables(params: Params) -> KernelTables:
     scalars[S_SOLAR_SCALE] = solar_scale(supply) if supply.kind == "solar" else 0.0
     scalars[S_FORECAST_NOISE] = supply.forecast_noise
     scalars[S_QUEUE_PREVIEW] = params.queue_preview
-    scalars[S_SLOT_UNIT] = params.slot_energy_unit_j
     scalars[S_INVERSE_SLOT_UNIT] = 1.0 / params.slot_energy_unit_j
 
     length = params.horizon_slots + supply.forecast_horizon
