@@ -6,13 +6,13 @@ penalties, deferred tasks age) and the next slot opens. Slots with nothing left 
 same step. Tasks whose every option is over capacity are handled without a decision: deferred while they
 have slack, dropped when they have none.
 
-Every transition is a compiled function of one env (one row of a :class:`State`), and the entry points
-loop over the rows they are given inside compiled code. The single env calls them with one row, the vector
+Every transition is a compiled function of one env (one row of a :class:`State`), and the one entry point
+loops over the rows it is given inside compiled code. The single env calls it with one row, the vector
 env with all of its rows, and the theory experiments with their batches: one core, and the loop over
 environments never runs in Python. Each row draws only from its own random stream (``State.rng``), so a
 row's trajectory depends on its seed and actions alone, whatever batch it runs in.
 
-The entry points take the parameter arrays (``params.kernel``) and the state arrays (``state.arrays()``)
+The entry point takes the parameter arrays (``params.kernel``) and the state arrays (``state.arrays()``)
 as separate arguments because that is what crossing into compiled code costs least for; inside, they are
 regrouped as the named tuples :class:`~lrm_gym.core.tables.KernelTables` and :class:`Rows`. ``rows`` are
 int64 indices into the state and are not range-checked in compiled code (the envs pass their own).
@@ -399,39 +399,31 @@ def _prefetch_queue(s: Rows, r: int) -> None:
         prefetch(s.queue, i)
 
 
-@compiled
-def _reset_kernel(
-    scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, slot_tab,
-    supply_shape, trace, obs_head,
-    ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state,
-    rows, obs,
-):  # fmt: skip
-    t = KernelTables(
-        scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, slot_tab,
-        supply_shape, trace, obs_head,
-    )  # fmt: skip
-    s = Rows(ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state)
-    for k in range(rows.size):
-        _reset_row(t, s, rows[k])
-        if obs.shape[0] > 0:
-            observe_row(t, s, rows[k], obs[k])
+_RESET, _STEP, _OBSERVE = 0, 1, 2  # what the kernel does to each row
 
 
 @compiled
-def _step_kernel(
+def _kernel(
+    op,
     scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, slot_tab,
     supply_shape, trace, obs_head,
     ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state,
     rows, actions, resetting, rewards, obs, truncated,
 ):  # fmt: skip
-    """Step (or, where ``resetting``, reset) each row; returns -1, or the index of the first bad action."""
-    n_actions = mask.shape[1]
-    for k in range(rows.size):  # check every action before changing anything
-        a = actions[k]
-        if a < 0 or a >= n_actions:
-            return k
-        if (resetting.size == 0 or not resetting[k]) and not mask[rows[k], a]:  # an autoreset ignores its action
-            return k
+    """The one entry point: for each row, ``_RESET`` starts an episode, ``_STEP`` applies its action (or, where
+    ``resetting``, starts an episode with reward 0), ``_OBSERVE`` changes nothing; then writes the row's
+    observation into ``obs`` and its truncation into ``truncated`` when they are given (non-empty).
+
+    Returns -1, or for ``_STEP`` the index of the first bad action (checked before anything changes).
+    """
+    if op == _STEP:
+        n_actions = mask.shape[1]
+        for k in range(rows.size):
+            a = actions[k]
+            if a < 0 or a >= n_actions:
+                return k
+            if (resetting.size == 0 or not resetting[k]) and not mask[rows[k], a]:  # an autoreset ignores it
+                return k
     t = KernelTables(
         scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, slot_tab,
         supply_shape, trace, obs_head,
@@ -443,11 +435,14 @@ def _step_kernel(
         if k + _PREFETCH_AHEAD // 2 < rows.size:
             _prefetch_queue(s, rows[k + _PREFETCH_AHEAD // 2])
         r = rows[k]
-        if resetting.size > 0 and resetting[k]:
+        if op == _RESET:
             _reset_row(t, s, r)
-            rewards[k] = 0.0
-        else:
-            rewards[k] = _step_row(t, s, r, actions[k])
+        elif op == _STEP:
+            if resetting.size > 0 and resetting[k]:
+                _reset_row(t, s, r)
+                rewards[k] = 0.0
+            else:
+                rewards[k] = _step_row(t, s, r, actions[k])
         if obs.shape[0] > 0:
             observe_row(t, s, r, obs[k])
         if truncated.size > 0:
@@ -455,28 +450,11 @@ def _step_kernel(
     return -1
 
 
-@compiled
-def _observe_kernel(
-    scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, slot_tab,
-    supply_shape, trace, obs_head,
-    ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state,
-    rows, obs,
-):  # fmt: skip
-    t = KernelTables(
-        scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, slot_tab,
-        supply_shape, trace, obs_head,
-    )  # fmt: skip
-    s = Rows(ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state)
-    for k in range(rows.size):
-        observe_row(t, s, rows[k], obs[k])
-
-
-# The entry points take the arrays positionally: their names must follow KernelTables and State field order
+# The kernel takes the arrays positionally: their names must follow KernelTables and State field order
 # (the state's `rng` is `rng_state` there, not to shadow the rng module).
-_EXPECTED_ARGUMENTS = (*KernelTables._fields, *Rows._fields[:-1], "rng_state")
-for _kernel in (_reset_kernel, _step_kernel, _observe_kernel):
-    _names = tuple(inspect.signature(_kernel.py_func).parameters)[: len(_EXPECTED_ARGUMENTS)]
-    assert _names == _EXPECTED_ARGUMENTS, f"{_kernel.py_func.__name__} arguments out of order: {_names}"
+_EXPECTED_ARGUMENTS = ("op", *KernelTables._fields, *Rows._fields[:-1], "rng_state")
+_names = tuple(inspect.signature(_kernel.py_func).parameters)[: len(_EXPECTED_ARGUMENTS)]
+assert _names == _EXPECTED_ARGUMENTS, f"kernel arguments out of order: {_names}"
 assert Rows._fields == tuple(f.name for f in fields(State)), "Rows must list State's arrays in field order"
 
 
@@ -484,7 +462,10 @@ assert Rows._fields == tuple(f.name for f in fields(State)), "Rows must list Sta
 # Python API
 # ----------------------------------------------------------------------------------------------------------
 
+# Empty arrays for what an operation does not use (one compiled signature serves every operation).
 _NO_ROWS_FLAGS = np.zeros(0, bool)
+_NO_ACTIONS = np.zeros(0, np.int64)
+_NO_REWARDS = np.zeros(0)
 _NO_OBS = np.zeros((0, 0), np.float32)
 
 
@@ -502,7 +483,17 @@ def reset_rows(params: Params, state: State, rows: np.ndarray, obs: np.ndarray |
     With ``obs`` (``(len(rows), observation_layout(params).size)`` float32), also write their first
     observations there.
     """
-    _reset_kernel(*params.kernel, *state.arrays(), rows, _NO_OBS if obs is None else obs)
+    _kernel(
+        _RESET,
+        *params.kernel,
+        *state.arrays(),
+        rows,
+        _NO_ACTIONS,
+        _NO_ROWS_FLAGS,
+        _NO_REWARDS,
+        _NO_OBS if obs is None else obs,
+        _NO_ROWS_FLAGS,
+    )
 
 
 def step_rows(
@@ -523,7 +514,8 @@ def step_rows(
     cache). Raises :class:`InvalidActionError`, changing nothing, if an action is out of range or masked.
     """
     rewards = np.empty(rows.size)
-    bad = _step_kernel(
+    bad = _kernel(
+        _STEP,
         *params.kernel,
         *state.arrays(),
         rows,
@@ -549,9 +541,12 @@ def _invalid_action(state: State, row: int, action: int) -> InvalidActionError:
 
 def observe(params: Params, state: State, rows: np.ndarray) -> dict[str, np.ndarray]:
     """Fresh observation arrays ``(len(rows), dim)`` per key for the head task of each row."""
-    obs = np.empty((rows.size, observation_layout(params).size), np.float32)
-    _observe_kernel(*params.kernel, *state.arrays(), rows, obs)
-    return observation_layout(params).split(obs)
+    layout = observation_layout(params)
+    obs = np.empty((rows.size, layout.size), np.float32)
+    _kernel(
+        _OBSERVE, *params.kernel, *state.arrays(), rows, _NO_ACTIONS, _NO_ROWS_FLAGS, _NO_REWARDS, obs, _NO_ROWS_FLAGS
+    )
+    return layout.split(obs)
 
 
 def action_mask(state: State, rows: np.ndarray) -> np.ndarray:

@@ -10,8 +10,6 @@ energy stored (delivered at the discharge efficiency), the rest is auxiliary ene
 
 from __future__ import annotations
 
-import numpy as np
-
 from lrm_gym.core.compiled import compiled
 
 
@@ -37,20 +35,3 @@ def balance_slot(
     # Only float rounding can push the level past its bounds; the limits above keep it inside exactly.
     level = min(max(level, 0.0), capacity_j)
     return charge, discharge, deficit - discharge, surplus - charge, level
-
-
-def balance_slots(baseline_j: np.ndarray, demand_j: np.ndarray, storage_j: np.ndarray, storage: object) -> np.ndarray:
-    """:func:`balance_slot` over arrays (for analysis): ``(len, 5)`` rows of its outputs."""
-    out = np.empty((np.size(baseline_j), 5))
-    for k, (b, d, s) in enumerate(np.broadcast(baseline_j, demand_j, storage_j)):
-        out[k] = balance_slot(
-            float(b),
-            float(d),
-            float(s),
-            storage.capacity_j,  # type: ignore[attr-defined]
-            storage.charge_efficiency,  # type: ignore[attr-defined]
-            storage.discharge_efficiency,  # type: ignore[attr-defined]
-            storage.max_charge_j,  # type: ignore[attr-defined]
-            storage.max_discharge_j,  # type: ignore[attr-defined]
-        )
-    return out

@@ -157,7 +157,6 @@ class EnergyRoutingVectorEnv(VectorEnv):
         self._all_envs.flags.writeable = False
         self._elapsed = np.zeros(self.num_envs, np.int64)
         self._autoreset = np.zeros(self.num_envs, bool)
-        self._any_autoreset = False
         self._needs_reset = True
         self._history: deque[SlotRecord] = deque(maxlen=256)
         self._last_obs: dict[str, np.ndarray] | None = None
@@ -180,7 +179,6 @@ class EnergyRoutingVectorEnv(VectorEnv):
         dynamics.reset_rows(self.params, self._state, self._rows, obs)
         self._elapsed[:] = 0
         self._autoreset[:] = False
-        self._any_autoreset = False
         self._needs_reset = False
         self._history.clear()
         return self._observe(obs), self._info()
@@ -207,7 +205,7 @@ class EnergyRoutingVectorEnv(VectorEnv):
         state = self._state
         batch = np.empty((self.num_envs, self._layout.size), np.float32)
         truncated = np.empty(self.num_envs, bool)
-        resetting = self._autoreset if self._any_autoreset else None
+        resetting = self._autoreset if self._autoreset.any() else None
         # Sub-envs waiting for their autoreset start a new episode inside the same compiled call.
         rewards = dynamics.step_rows(self.params, state, self._rows, actions, resetting, batch, truncated)
         if self.max_episode_steps is not None:
@@ -218,7 +216,6 @@ class EnergyRoutingVectorEnv(VectorEnv):
         if resetting is not None:
             truncated[resetting] = False
         self._autoreset = truncated.copy()
-        self._any_autoreset = bool(truncated.any())
         obs, info = self._observe(batch), self._info()
         if self.render_mode is not None and info["slots_closed"][0]:
             self._history.append(
