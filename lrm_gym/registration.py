@@ -9,6 +9,9 @@ ENTRY_POINT = "lrm_gym.envs.energy_routing:EnergyRoutingEnv"
 VECTOR_ENTRY_POINT = "lrm_gym.envs.vector:EnergyRoutingVectorEnv"
 DEFAULT_SCENARIO = "critical"
 
+VERSION = 1
+"""The ``-vN`` of every id; bumped with each change to dynamics, reward or spaces (see the env's Version History)."""
+
 SCENARIO_IDS: dict[str, str] = {
     "critical": "Critical",
     "oversupply": "OverSupply",
@@ -18,20 +21,20 @@ SCENARIO_IDS: dict[str, str] = {
     "solar-battery": "SolarBattery",
     "wind-trace": "WindTrace",
 }
-"""Shipped scenario name -> the CamelCase part of its env id ``lrm_gym/EnergyRouting-<Name>-v0``."""
+"""Shipped scenario name -> the CamelCase part of its env id ``lrm_gym/EnergyRouting-<Name>-v1``."""
 
 
 def env_id(scenario: str | None = None) -> str:
     """The registered id for a shipped scenario (the default id for ``None``)."""
     if scenario is None:
-        return f"{NAMESPACE}/EnergyRouting-v0"
+        return f"{NAMESPACE}/EnergyRouting-v{VERSION}"
     if scenario not in SCENARIO_IDS:
         raise ValueError(f"no env id for scenario {scenario!r}; known: {sorted(SCENARIO_IDS)}")
-    return f"{NAMESPACE}/EnergyRouting-{SCENARIO_IDS[scenario]}-v0"
+    return f"{NAMESPACE}/EnergyRouting-{SCENARIO_IDS[scenario]}-v{VERSION}"
 
 
 def register_envs() -> None:
-    """Register ``lrm_gym/EnergyRouting-v0`` and one id per shipped scenario; a second call does nothing."""
+    """Register ``lrm_gym/EnergyRouting-v1`` and one id per shipped scenario; a second call does nothing."""
     ids = {env_id(): DEFAULT_SCENARIO} | {env_id(name): name for name in SCENARIO_IDS}
     for id_, scenario in ids.items():
         if id_ in gym.registry:

@@ -17,7 +17,7 @@ from agents.evaluation import evaluate
 from agents.learned import ALGOS, TrainSpec, last_model, load_hyperparams, load_policy, prepare
 
 ROOT = Path(__file__).resolve().parent.parent
-ENV = "lrm_gym/EnergyRouting-Volatile-v0"
+ENV = "lrm_gym/EnergyRouting-Volatile-v1"
 SHORT = "overrides:{horizon_slots: 2}"  # about 80 steps per episode
 # small rollouts so that a 128-step budget really is 128 steps
 TINY = {
@@ -64,13 +64,13 @@ def train_tiny(algo: str, folder: Path, *extra: str) -> subprocess.CompletedProc
 def test_train_writes_an_rl_zoo_run_folder_that_reloads_and_evaluates(algo: str, tmp_path: Path) -> None:
     done = train_tiny(algo, tmp_path)
     assert done.returncode == 0, done.stderr
-    run = tmp_path / algo / "lrm_gym-EnergyRouting-Volatile-v0_1"
-    params = run / "lrm_gym-EnergyRouting-Volatile-v0"
+    run = tmp_path / algo / "lrm_gym-EnergyRouting-Volatile-v1_1"
+    params = run / "lrm_gym-EnergyRouting-Volatile-v1"
     for name in ("evaluations.npz", "best_model.zip", "progress.csv"):
         assert (run / name).is_file(), name
     assert (params / "config.yml").is_file() and (params / "args.yml").is_file()
     assert list(run.glob("events.out.tfevents.*")), "no TensorBoard events"
-    assert last_model(run).name == "lrm_gym-EnergyRouting-Volatile-v0.zip"
+    assert last_model(run).name == "lrm_gym-EnergyRouting-Volatile-v1.zip"
     with np.load(run / "evaluations.npz") as data:
         assert data["timesteps"].size >= 1 and data["results"].shape[1] == 1
 
@@ -85,10 +85,10 @@ def test_train_writes_an_rl_zoo_run_folder_that_reloads_and_evaluates(algo: str,
 
 def test_training_resumes_from_a_saved_model(tmp_path: Path) -> None:
     assert train_tiny("ppo", tmp_path).returncode == 0
-    first = tmp_path / "ppo" / "lrm_gym-EnergyRouting-Volatile-v0_1"
+    first = tmp_path / "ppo" / "lrm_gym-EnergyRouting-Volatile-v1_1"
     done = train_tiny("ppo", tmp_path, "-i", str(last_model(first)))
     assert done.returncode == 0, done.stderr
-    second = tmp_path / "ppo" / "lrm_gym-EnergyRouting-Volatile-v0_2"
+    second = tmp_path / "ppo" / "lrm_gym-EnergyRouting-Volatile-v1_2"
     with (second / "progress.csv").open() as f:
         steps = [int(float(r["time/total_timesteps"])) for r in csv.DictReader(f) if r["time/total_timesteps"]]
     assert max(steps) > 128, "the resumed run should continue the saved model's step count"
@@ -104,7 +104,7 @@ def test_rl_zoo3_train_reads_our_hyperparameters(tmp_path: Path) -> None:
             "--algo",
             "ppo",
             "--env",
-            "lrm_gym/EnergyRouting-v0",
+            "lrm_gym/EnergyRouting-v1",
             "--gym-packages",
             "lrm_gym",
             "-conf",
@@ -129,9 +129,9 @@ def test_rl_zoo3_train_reads_our_hyperparameters(tmp_path: Path) -> None:
         timeout=300,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    run = tmp_path / "ppo" / "lrm_gym-EnergyRouting-v0_1"
-    assert (run / "lrm_gym-EnergyRouting-v0.zip").is_file()
-    assert (run / "lrm_gym-EnergyRouting-v0" / "config.yml").is_file()
+    run = tmp_path / "ppo" / "lrm_gym-EnergyRouting-v1_1"
+    assert (run / "lrm_gym-EnergyRouting-v1.zip").is_file()
+    assert (run / "lrm_gym-EnergyRouting-v1" / "config.yml").is_file()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -162,10 +162,10 @@ def test_unreadable_or_invalid_hyperparameters_are_named(tmp_path: Path) -> None
 def test_model_for_another_env_is_refused_before_training(tmp_path: Path) -> None:
     from stable_baselines3 import PPO
 
-    other = gym.make("lrm_gym/EnergyRouting-Solar-v0")  # a longer forecast: another observation shape
+    other = gym.make("lrm_gym/EnergyRouting-Solar-v1")  # a longer forecast: another observation shape
     path = tmp_path / "solar.zip"
     PPO("MultiInputPolicy", other, n_steps=8, batch_size=8, device="cpu").save(path)
-    with pytest.raises(ValueError, match=r"does not fit env lrm_gym/EnergyRouting-Volatile-v0.*energy=\(14,\)"):
+    with pytest.raises(ValueError, match=r"does not fit env lrm_gym/EnergyRouting-Volatile-v1.*energy=\(14,\)"):
         prepare(TrainSpec("ppo", ENV, trained_agent=str(path), log_folder=str(tmp_path / "logs")))
     with pytest.raises(ValueError, match="does not fit env"):
         load_policy(path, "ppo", gym.make(ENV))
@@ -176,7 +176,7 @@ def test_flattened_observation_variant_trains_and_evaluates_on_the_dict_env(tmp_
     flat = "env_wrapper:[lrm_gym.MaskedActionFallback, lrm_gym.FlattenRoutingObservation]"
     done = train_tiny("ppo", tmp_path, flat, "policy:MlpPolicy")
     assert done.returncode == 0, done.stderr
-    run = tmp_path / "ppo" / "lrm_gym-EnergyRouting-Volatile-v0_1"
+    run = tmp_path / "ppo" / "lrm_gym-EnergyRouting-Volatile-v1_1"
     wrappers = (("lrm_gym.MaskedActionFallback", {}), ("lrm_gym.FlattenRoutingObservation", {}))
     env = gym.make(ENV, overrides={"horizon_slots": 2})
     policy = load_policy(last_model(run), "ppo", env, wrappers)

@@ -91,7 +91,7 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
     ```python
     >>> import gymnasium as gym
     >>> import lrm_gym
-    >>> env = gym.make("lrm_gym/EnergyRouting-v0", scenario="volatile", overrides={"supply": {"provisioning": 1.1}})
+    >>> env = gym.make("lrm_gym/EnergyRouting-v1", scenario="volatile", overrides={"supply": {"provisioning": 1.1}})
     >>> obs, info = env.reset(seed=0)
     >>> sorted(obs)
     ['energy', 'options', 'queue', 'task']
@@ -103,6 +103,10 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
 
     ## Version History
 
+    * v1: The simulator core is compiled and every env draws from its own random stream (xoshiro256**,
+      :mod:`lrm_gym.core.rng`). Same model, spaces, rewards and distributions as v0, but a seed gives other
+      episodes than it did in v0, so results are not comparable seed for seed. Vector envs seed sub-env ``i``
+      with ``s + i``.
     * v0: Initial version.
     """
 
