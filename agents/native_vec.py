@@ -40,6 +40,7 @@ from lrm_gym.core import dynamics
 from lrm_gym.core.observation import observation_layout, observation_space
 from lrm_gym.core.params import Params, build_params
 from lrm_gym.core.state import State
+from lrm_gym.envs.vector import batch_actions, positive_int
 from lrm_gym.scenarios.loader import load_scenario
 from lrm_gym.scenarios.schema import ScenarioConfig
 
@@ -55,11 +56,10 @@ class NativeVecEnv(VecEnv):
         scenario: str | Path | ScenarioConfig = "critical",
         overrides: Mapping[str, Any] | None = None,
     ) -> None:
-        if isinstance(num_envs, bool) or not isinstance(num_envs, int | np.integer) or num_envs < 1:
-            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        num_envs = positive_int("num_envs", num_envs)
         self.params: Params = build_params(load_scenario(scenario, overrides))
-        self._state = State.allocate(self.params, int(num_envs))
-        self._rows = np.arange(int(num_envs))
+        self._state = State.allocate(self.params, num_envs)
+        self._rows = np.arange(num_envs)
         self._layout = observation_layout(self.params)
         self._actions: np.ndarray | None = None
         self._seeded = False
@@ -73,8 +73,7 @@ class NativeVecEnv(VecEnv):
             dynamics.seed_rows(self._state, self._rows, np.asarray(self._seeds, dtype=np.int64))
             self._seeded = True
         elif not self._seeded:  # never seeded: fresh entropy, as Gymnasium does
-            start = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(2))
-            dynamics.seed_rows(self._state, self._rows, start + self._rows)
+            dynamics.seed_rows_from(np.random.default_rng(), self._state, self._rows)
             self._seeded = True
         obs = np.empty((self.num_envs, self._layout.size), np.float32)
         dynamics.reset_rows(self.params, self._state, self._rows, obs)
@@ -84,12 +83,7 @@ class NativeVecEnv(VecEnv):
         return self._layout.split(obs)
 
     def step_async(self, actions: np.ndarray) -> None:
-        array = np.asarray(actions)
-        if array.shape != (self.num_envs,) or array.dtype.kind not in "iu":
-            raise ValueError(
-                f"actions must be {self.num_envs} integers, got dtype {array.dtype} and shape {array.shape}"
-            )
-        self._actions = array.astype(np.int64, copy=False)
+        self._actions = batch_actions(actions, self.num_envs)
 
     def step_wait(self) -> VecEnvStepReturn:
         if self._actions is None:

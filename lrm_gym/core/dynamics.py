@@ -477,6 +477,12 @@ def seed_rows(state: State, rows: np.ndarray, seeds: np.ndarray | list[int]) -> 
     rng.seed_rows(state.rng, rows, seeds.astype(np.uint64))
 
 
+def seed_rows_from(generator: np.random.Generator, state: State, rows: np.ndarray) -> None:
+    """Seed row ``r`` with ``start + r``, ``start`` drawn from ``generator``: for envs reset before any seed was
+    given (Gymnasium seeds ``generator`` from fresh entropy then)."""
+    seed_rows(state, rows, int(generator.integers(2**62)) + rows)
+
+
 def reset_rows(params: Params, state: State, rows: np.ndarray, obs: np.ndarray | None = None) -> None:
     """Start new episodes in ``rows`` (each continuing its own random stream; see :func:`seed_rows`).
 

@@ -139,12 +139,13 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
         super().reset(seed=seed)
         if options:
             raise ValueError(f"reset options are not supported, got keys {sorted(options)}")
-        if seed is not None or not self._seeded:
-            # The env's random stream starts from the seed, or from Gymnasium's entropy-seeded np_random
-            # when none was ever given; reset(seed=None) later continues the stream.
-            start = seed if seed is not None else int(self.np_random.integers(2**63))
-            dynamics.seed_rows(self._state, self._rows, [start])
-            self._seeded = True
+        # The env's random stream starts from the seed, or from Gymnasium's entropy-seeded np_random when none
+        # was ever given; reset(seed=None) later continues the stream.
+        if seed is not None:
+            dynamics.seed_rows(self._state, self._rows, [seed])
+        elif not self._seeded:
+            dynamics.seed_rows_from(self.np_random, self._state, self._rows)
+        self._seeded = True
         obs = np.empty((1, self._layout.size), np.float32)
         dynamics.reset_rows(self.params, self._state, self._rows, obs)
         self._needs_reset = False

@@ -67,6 +67,26 @@ class BatchRoutingActions(spaces.MultiDiscrete):
         return state
 
 
+def positive_int(name: str, value: Any, alternative: str = "") -> int:
+    """``value`` as an int if it is an integer >= 1, else a ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be {alternative}an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def batch_actions(actions: Any, num_envs: int) -> np.ndarray:
+    """One integer action per env as int64, else an error naming the dtype and shape.
+
+    The range (every env) and the masks (envs not autoresetting) are checked by the kernel.
+    """
+    array = np.asarray(actions)
+    if array.shape != (num_envs,) or array.dtype.kind not in "iu":
+        raise InvalidActionError(
+            f"actions must be an integer array of shape ({num_envs},), got dtype {array.dtype} and shape {array.shape}"
+        )
+    return array.astype(np.int64, copy=False)
+
+
 class EnergyRoutingVectorEnv(VectorEnv):
     """``num_envs`` copies of :class:`~lrm_gym.envs.energy_routing.EnergyRoutingEnv` in one batched state.
 
@@ -130,18 +150,13 @@ class EnergyRoutingVectorEnv(VectorEnv):
         overrides: Mapping[str, Any] | None = None,
         render_mode: str | None = None,
     ) -> None:
-        if isinstance(num_envs, bool) or not isinstance(num_envs, int | np.integer) or num_envs < 1:
-            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
-        if max_episode_steps is not None and (
-            isinstance(max_episode_steps, bool)
-            or not isinstance(max_episode_steps, int | np.integer)
-            or max_episode_steps < 1
-        ):
-            raise ValueError(f"max_episode_steps must be None or an integer >= 1, got {max_episode_steps!r}")
+        num_envs = positive_int("num_envs", num_envs)
+        if max_episode_steps is not None:
+            max_episode_steps = positive_int("max_episode_steps", max_episode_steps, "None or ")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
-        self.num_envs = int(num_envs)
-        self.max_episode_steps = None if max_episode_steps is None else int(max_episode_steps)
+        self.num_envs = num_envs
+        self.max_episode_steps = max_episode_steps
         self.render_mode = render_mode
         self.params: Params = build_params(load_scenario(scenario, overrides))
         self.n_actions = 1 + self.params.n_options
@@ -170,11 +185,11 @@ class EnergyRoutingVectorEnv(VectorEnv):
         if options:
             raise ValueError(f"reset options are not supported, got keys {sorted(options)}")
         super().reset(seed=None if seeds is None else int(seeds[0]))
-        if seeds is None and not self._seeded:
-            seeds = int(self.np_random.integers(2**62)) + self._rows
         if seeds is not None:
             dynamics.seed_rows(self._state, self._rows, seeds)
-            self._seeded = True
+        elif not self._seeded:
+            dynamics.seed_rows_from(self.np_random, self._state, self._rows)
+        self._seeded = True
         obs = np.empty((self.num_envs, self._layout.size), np.float32)
         dynamics.reset_rows(self.params, self._state, self._rows, obs)
         self._elapsed[:] = 0
@@ -201,7 +216,7 @@ class EnergyRoutingVectorEnv(VectorEnv):
         """Step every sub-env; sub-envs truncated on the previous step are reset instead (NEXT_STEP)."""
         if self._needs_reset:
             raise RuntimeError("call reset() before step()")
-        actions = self._check_actions(actions)
+        actions = batch_actions(actions, self.num_envs)
         state = self._state
         batch = np.empty((self.num_envs, self._layout.size), np.float32)
         truncated = np.empty(self.num_envs, bool)
@@ -245,16 +260,6 @@ class EnergyRoutingVectorEnv(VectorEnv):
         self.__dict__.update(state)
         if isinstance(self.action_space, BatchRoutingActions):
             self.action_space.link(self._state.mask)  # the link to the masks is not pickled
-
-    def _check_actions(self, actions: Any) -> np.ndarray:
-        array = np.asarray(actions)
-        if array.shape != (self.num_envs,) or array.dtype.kind not in "iu":
-            raise InvalidActionError(
-                f"actions must be an integer array of shape ({self.num_envs},), "
-                f"got dtype {array.dtype} and shape {array.shape}"
-            )
-        # The range (every sub-env) and the masks (sub-envs not autoresetting) are checked by the kernel.
-        return array.astype(np.int64, copy=False)
 
     def _observe(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         obs = self._layout.split(batch)
