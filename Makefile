@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint type format clean install
+.PHONY: demo test check pytest test-core lint type format clean install
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,10 +17,27 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/lrm-gym benchmark --suite quick --out results/quick
+	$(BIN)/lrm-gym demo --out results/quick
 
-test: $(STAMP)
+# The README's test command: lint, format check, types, the whole suite, then the simulator's own tests in a
+# venv holding only lrm_gym and its dev tools (no torch, no agents extra).
+test: check pytest test-core
+
+check: lint type
+
+pytest: $(STAMP)
 	$(BIN)/pytest -n 2 --durations=15
+
+CORE_VENV := .venv-core
+$(CORE_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(CORE_VENV)
+	$(CORE_VENV)/bin/pip install --quiet --upgrade pip
+	$(CORE_VENV)/bin/pip install --quiet -e ".[dev]"
+	touch $@
+
+test-core: $(CORE_VENV)/.installed
+	$(CORE_VENV)/bin/python -c "import importlib.util as u; assert u.find_spec('torch') is None, 'torch must not be needed'"
+	$(CORE_VENV)/bin/python -m pytest -n 2 -q tests/lrm_gym lrm_gym
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -34,4 +51,4 @@ type: $(STAMP)
 	$(BIN)/mypy lrm_gym agents
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(CORE_VENV) build *.egg-info

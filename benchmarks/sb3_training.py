@@ -24,7 +24,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 
 import lrm_gym  # noqa: F401 (registers the ids)
-from agents.native_vec import NativeVecEnv
+from agents.training.sb3_vec_env import NativeVecEnv
 
 
 def measure(make: Callable[[], VecEnv], num_envs: int, rollouts: int, seed: int) -> tuple[float, float]:

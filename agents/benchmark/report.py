@@ -1,0 +1,367 @@
+"""Benchmark outputs: the Markdown table with its protocol, CSV and JSON files, and plots."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agents.benchmark.executors import RunError
+from agents.benchmark.runs import RunResult
+from agents.benchmark.statistics import CONFIDENCE, Row, Verdict
+from agents.benchmark.suite import Suite
+from agents.evaluation import METRICS
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("episode_return", "return"),
+    ("accuracy", "accuracy"),
+    ("auxiliary_kwh", "aux kWh"),
+    ("waste_kwh", "waste kWh"),
+    ("auxiliary_cost", "aux cost"),
+    ("auxiliary_carbon_kg", "aux CO2 kg"),
+    ("energy_per_correct_kj", "kJ / correct"),
+    ("tasks_dropped", "dropped"),
+    ("mean_wait_slots", "wait (slots)"),
+)
+"""Metrics shown in the Markdown table (all of :data:`agents.evaluation.METRICS` go to CSV and JSON)."""
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a benchmark run produced, ready to be written out."""
+
+    suite: Suite
+    results: tuple[RunResult, ...]
+    errors: tuple[RunError[Any], ...]
+    rows: tuple[Row, ...]
+    verdicts: tuple[Verdict, ...]
+    wall_seconds: float
+    workers: int
+    backend: str
+    machine: str
+    command: str
+
+
+def fmt(mean: float, half_width: float) -> str:
+    """``mean ± half-width`` rounded to the CI's precision (two significant digits of the half-width)."""
+    if math.isnan(mean):
+        return "n/a"
+    if math.isnan(half_width) or half_width == 0:
+        return f"{mean:.4g}"
+    decimals = min(max(1 - math.floor(math.log10(half_width)), 0), 6)
+    return f"{mean:.{decimals}f} ± {half_width:.{decimals}f}"
+
+
+def protocol(report: Report) -> str:
+    """The paragraph stated above every table."""
+    suite = report.suite
+    seeds = suite.eval_seeds
+    learned = "; ".join(
+        f"{e.label}: {e.algo}, {e.n_timesteps:,} steps, training seeds {list(e.seeds)}" for e in suite.learned
+    )
+    overrides = "; ".join(f"{s.name}: {s.overrides}" for s in suite.scenarios if s.overrides) or "none"
+    models = " / ".join(
+        dict.fromkeys(
+            "model at the end of training" if e.model == "last" else "best validation checkpoint" for e in suite.learned
+        )
+    )
+    return (
+        f"**Protocol** (suite `{suite.name}`). Every policy is scored by the same code "
+        f"(`agents.evaluation.evaluate`) on a separate evaluation env, one episode per evaluation seed, the same "
+        f"{len(seeds)} seeds ({seeds[0]}..{seeds[-1]}) for every policy, deterministic actions. Learned agents "
+        f"({learned or 'none'}) are trained on their own envs (with any training-only env settings of "
+        f"`configs/<algo>.yml`, e.g. the expected instead of the sampled quality reward), then the {models} is "
+        f"reloaded from disk and evaluated like the analytic policies, on the scenario's own reward; learning "
+        f"curves come from validation episodes on another env seed. "
+        f"Cells are mean ± half-width of the {CONFIDENCE:.0%} Student-t confidence interval: across training "
+        f"seeds for learned agents (each seed's value is its mean over the evaluation episodes), across "
+        f"evaluation episodes for analytic policies. Env overrides (training and evaluation): {overrides}. "
+        f"Energies and costs are per episode; `return` is the env's reward summed over an episode."
+    )
+
+
+def markdown(report: Report) -> str:
+    lines = [protocol(report), ""]
+    header = ["scenario", "policy", "kind", "n"] + [title for _, title in COLUMNS]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "|".join(["---"] * 4 + ["---:"] * len(COLUMNS)) + "|")
+    best: dict[str, Row] = {}
+    for row in report.rows:
+        if row.scenario not in best or row.mean["episode_return"] > best[row.scenario].mean["episode_return"]:
+            best[row.scenario] = row
+    for row in report.rows:
+        cells = [fmt(row.mean[m], row.ci[m]) for m, _ in COLUMNS]
+        if best[row.scenario] is row:
+            cells[0] = f"**{cells[0]}**"
+        lines.append("| " + " | ".join([row.scenario, row.label, row.kind, str(row.n_units), *cells]) + " |")
+    lines.append("")
+    if report.verdicts:
+        lines.append(
+            "**Best learned vs best analytic** (by mean return; beats / loses when the Welch 95% CI of the "
+            "difference excludes 0):"
+        )
+        lines.append("")
+        for v in report.verdicts:
+            diff = fmt(v.difference, v.half_width)
+            lines.append(f"- {v.scenario}: {v.best_learned} **{v.outcome}** {v.best_analytic} (difference {diff})")
+        lines.append("")
+    if report.errors:
+        lines.append(f"**Failed runs ({len(report.errors)})**, left out of the table:")
+        lines.append("")
+        for e in report.errors:
+            lines.append(f"- {getattr(e.spec, 'name', e.spec)}: `{e.summary}`")
+        lines.append("")
+    lines.append(
+        f"Wall time {report.wall_seconds / 60:.1f} min for {len(report.results) + len(report.errors)} runs with "
+        f"{report.workers} worker(s), backend `{report.backend}`, on {report.machine}. Reproduce with:"
+    )
+    lines += ["", "```bash", report.command, "```", ""]
+    return "\n".join(lines)
+
+
+def write_csv(report: Report, path: Path) -> None:
+    fields = ["scenario", "policy", "kind", "n_units", "n_episodes"]
+    fields += [f"{m}_{stat}" for m in METRICS for stat in ("mean", "ci95")]
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        for row in report.rows:
+            record: dict[str, Any] = {
+                "scenario": row.scenario,
+                "policy": row.label,
+                "kind": row.kind,
+                "n_units": row.n_units,
+                "n_episodes": row.n_episodes,
+            }
+            for m in METRICS:
+                record[f"{m}_mean"] = row.mean[m]
+                record[f"{m}_ci95"] = row.ci[m]
+            writer.writerow(record)
+
+
+def write_episodes_csv(report: Report, path: Path) -> None:
+    """Every evaluation episode of every run: the raw data behind the table."""
+    with path.open("w", newline="") as f:
+        writer: csv.DictWriter[str] | None = None
+        for result in report.results:
+            for episode in result.episodes:
+                record = {
+                    "scenario": result.spec.scenario,
+                    "policy": result.spec.label,
+                    "kind": result.spec.kind,
+                    "train_seed": "" if result.spec.train_seed is None else result.spec.train_seed,
+                    **episode,
+                }
+                if writer is None:
+                    writer = csv.DictWriter(f, fieldnames=list(record))
+                    writer.writeheader()
+                writer.writerow(record)
+
+
+def write_json(report: Report, path: Path) -> None:
+    payload = {
+        "suite": report.suite,
+        "protocol": protocol(report),
+        "confidence": CONFIDENCE,
+        "rows": report.rows,
+        "verdicts": report.verdicts,
+        "errors": [{"run": getattr(e.spec, "name", str(e.spec)), "error": e.error} for e in report.errors],
+        "runs": [
+            {
+                "run": r.spec.name,
+                "spec": r.spec,
+                "wall_seconds": r.wall_seconds,
+                "model_path": r.model_path,
+                "curve_timesteps": r.curve_timesteps,
+                "curve_returns": r.curve_returns,
+            }
+            for r in report.results
+        ],
+        "wall_seconds": report.wall_seconds,
+        "workers": report.workers,
+        "backend": report.backend,
+        "machine": report.machine,
+        "command": report.command,
+    }
+    path.write_text(json.dumps(as_jsonable(payload), indent=2, allow_nan=False) + "\n")
+
+
+# --------------------------------------------------------------------------------------------------------
+# Plots
+
+
+def _scenarios(report: Report) -> list[str]:
+    return list(dict.fromkeys(r.scenario for r in report.rows))
+
+
+def plot_bars(report: Report, path: Path) -> None:
+    """Per scenario (columns) and metric (rows): bars of the mean with CI error bars, learned in a second color."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = [("episode_return", "return"), ("accuracy", "accuracy"), ("auxiliary_kwh", "aux kWh")]
+    metrics.append(("waste_kwh", "waste kWh"))
+    scenarios = _scenarios(report)
+    fig, axes = plt.subplots(
+        len(metrics), len(scenarios), figsize=(3.6 * len(scenarios), 2.4 * len(metrics)), squeeze=False
+    )
+    for j, scenario in enumerate(scenarios):
+        rows = [r for r in report.rows if r.scenario == scenario]
+        colors = ["tab:orange" if r.kind == "learned" else "tab:blue" for r in rows]
+        for i, (metric, title) in enumerate(metrics):
+            ax = axes[i][j]
+            means = [r.mean[metric] for r in rows]
+            errors = [0.0 if math.isnan(r.ci[metric]) else r.ci[metric] for r in rows]
+            ax.bar(range(len(rows)), means, yerr=errors, color=colors, capsize=3)
+            ax.set_xticks(range(len(rows)), [r.label for r in rows], rotation=60, ha="right", fontsize=7)
+            if i == 0:
+                ax.set_title(scenario)
+            if j == 0:
+                ax.set_ylabel(title)
+            if i < len(metrics) - 1:
+                ax.set_xticklabels([])
+    fig.suptitle(f"{report.suite.name}: mean and {CONFIDENCE:.0%} CI (blue analytic, orange learned)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_learning_curves(report: Report, path: Path) -> None:
+    """Validation return vs training steps (mean and range over training seeds), best analytic as a line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scenarios = _scenarios(report)
+    fig, axes = plt.subplots(1, len(scenarios), figsize=(4 * len(scenarios), 3.2), squeeze=False)
+    for ax, scenario in zip(axes[0], scenarios, strict=True):
+        learned = [r for r in report.results if r.spec.scenario == scenario and r.spec.kind == "learned"]
+        for label in dict.fromkeys(r.spec.label for r in learned):
+            curves = [r for r in learned if r.spec.label == label and r.curve_timesteps]
+            if not curves:
+                continue
+            n = min(len(r.curve_timesteps) for r in curves)
+            steps = np.asarray(curves[0].curve_timesteps[:n])
+            values = np.asarray([r.curve_returns[:n] for r in curves])
+            ax.plot(steps, values.mean(axis=0), label=f"{label} ({len(curves)} seeds)")
+            ax.fill_between(steps, values.min(axis=0), values.max(axis=0), alpha=0.2)
+        analytic = [r for r in report.rows if r.scenario == scenario and r.kind == "analytic"]
+        if analytic:
+            best = max(analytic, key=lambda r: r.mean["episode_return"])
+            ax.axhline(best.mean["episode_return"], color="black", linestyle="--", label=f"best analytic: {best.label}")
+        ax.set_title(scenario)
+        ax.set_xlabel("training steps")
+        ax.set_ylabel("validation episode return")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_energy_balance(report: Report, scenario: str, path: Path) -> bool:
+    """Slot-level energy balance of the first evaluation episode: best analytic vs best learned policy."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in report.rows if r.scenario == scenario]
+    picks = []
+    for kind in ("analytic", "learned"):
+        candidates = [r for r in rows if r.kind == kind]
+        if candidates:
+            best = max(candidates, key=lambda r: r.mean["episode_return"])
+            # the first training seed's run, not the luckiest one
+            result = next(x for x in report.results if x.spec.scenario == scenario and x.spec.label == best.label)
+            picks.append((best.label, result))
+    if not picks:
+        return False
+    fig, axes = plt.subplots(len(picks), 1, figsize=(9, 2.6 * len(picks)), sharex=True, squeeze=False)
+    for ax, (label, result) in zip(axes[:, 0], picks, strict=True):
+        series = {k: np.asarray(v) for k, v in result.trajectory.items()}
+        kwh = 3.6e6
+        slots = series["slot"]
+        ax.plot(slots, series["baseline_j"] / kwh, color="tab:green", label="baseline")
+        ax.plot(slots, series["demand_j"] / kwh, color="tab:blue", label="demand")
+        ax.fill_between(slots, 0, series["auxiliary_j"] / kwh, color="tab:red", alpha=0.5, label="auxiliary")
+        ax.fill_between(slots, 0, -series["waste_j"] / kwh, color="grey", alpha=0.5, label="waste (negative)")
+        if np.any(series["storage_j"] > 0):  # a level, not a per-slot flow: its own axis
+            level = ax.twinx()
+            level.plot(slots, series["storage_j"] / kwh, color="tab:orange", linestyle=":", label="storage level")
+            level.set_ylabel("storage kWh", color="tab:orange")
+            level.set_ylim(bottom=0)
+        ax.set_title(f"{scenario}: {label} ({result.spec.kind}), evaluation seed {result.spec.eval_seeds[0]}")
+        ax.set_ylabel("kWh per slot")
+        ax.legend(fontsize=7, ncol=5, loc="upper left")
+    axes[-1, 0].set_xlabel("slot")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def write_all(report: Report, out_dir: Path) -> list[Path]:
+    """Write every output into ``out_dir`` and return the paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / "results.md", out_dir / "results.csv", out_dir / "episodes.csv", out_dir / "results.json"]
+    paths[0].write_text(markdown(report))
+    write_csv(report, paths[1])
+    write_episodes_csv(report, paths[2])
+    write_json(report, paths[3])
+    if report.rows:
+        plot_bars(report, out_dir / "bars.png")
+        paths.append(out_dir / "bars.png")
+        if report.suite.learned:
+            plot_learning_curves(report, out_dir / "learning_curves.png")
+            paths.append(out_dir / "learning_curves.png")
+        for scenario in _scenarios(report):
+            target = out_dir / f"energy_balance_{scenario}.png"
+            if plot_energy_balance(report, scenario, target):
+                paths.append(target)
+    return paths
+
+
+def update_readme(readme: Path, marker: str, body: str) -> None:
+    """Replace the text between ``<!-- marker:start -->`` and ``<!-- marker:end -->`` in ``readme``."""
+    text = readme.read_text()
+    pattern = re.compile(rf"(<!-- {re.escape(marker)}:start -->\n).*?(<!-- {re.escape(marker)}:end -->)", re.DOTALL)
+    if not pattern.search(text):
+        raise ValueError(f"{readme} has no <!-- {marker}:start --> ... <!-- {marker}:end --> block")
+    readme.write_text(pattern.sub(lambda m: m.group(1) + body.rstrip() + "\n" + m.group(2), text))
+
+
+def describe_machine() -> str:
+    import os
+    import platform
+
+    return f"{platform.machine()} {platform.system()} with {os.cpu_count()} cores ({platform.processor() or 'cpu'})"
+
+
+def rows_by_scenario(rows: Sequence[Row]) -> dict[str, list[Row]]:
+    out: dict[str, list[Row]] = {}
+    for r in rows:
+        out.setdefault(r.scenario, []).append(r)
+    return out
+
+
+def as_jsonable(value: Any) -> Any:
+    """Dataclasses and tuples to plain JSON types (NaN becomes ``null``)."""
+    if hasattr(value, "__dataclass_fields__"):
+        return as_jsonable(asdict(value))
+    if isinstance(value, Mapping):
+        return {str(k): as_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [as_jsonable(v) for v in value]
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value

@@ -1,0 +1,254 @@
+"""Benchmark runs: a :class:`Suite` planned into independent :class:`RunSpec` s, validated before anything
+runs, and :func:`execute_run` (evaluate an analytic policy, or train then evaluate a learned one).
+
+Protocol. Every policy is scored by :func:`agents.evaluation.evaluate` on a fresh evaluation env, one
+episode per evaluation seed, the same seeds for every policy, deterministic actions. A learned agent is
+trained on its own env (training seeds ``s, s+1, ...`` per parallel env) and validated during training on
+another env (seed ``s + EVAL_SEED_OFFSET``, for the learning curves); then the final model (or, with
+``model: best``, the callback's best checkpoint) is reloaded from disk and evaluated like an analytic policy.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from agents.benchmark.suite import Suite
+from agents.evaluation import EpisodeMetrics, evaluate, make_eval_env
+
+TRAJECTORY_KEYS = ("baseline_j", "demand_j", "auxiliary_j", "waste_j", "charge_j", "discharge_j")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One independent unit of work: evaluate an analytic policy, or train then evaluate a learned one.
+
+    Picklable (plain data only), so any executor can ship it to another process or machine.
+    """
+
+    kind: Literal["analytic", "learned"]
+    scenario: str
+    env_id: str
+    overrides: dict[str, Any]
+    label: str
+    eval_seeds: tuple[int, ...]
+    policy: str | None = None  # analytic: kebab-case name in agents.policies.analytic.POLICIES
+    params: dict[str, Any] = field(default_factory=dict)
+    algo: str | None = None  # learned
+    train_seed: int | None = None
+    n_timesteps: int = 0
+    eval_freq: int = 0
+    eval_episodes: int = 0
+    hyperparams: dict[str, Any] = field(default_factory=dict)
+    conf_file: str | None = None
+    run_dir: str | None = None  # learned: where the training run folder goes
+    backend: str = "sb3"  # learned: training library, "sb3" or "rllib"
+    model: Literal["last", "best"] = "last"  # learned (sb3): evaluate the final model or the callback's best
+
+    @property
+    def name(self) -> str:
+        seed = "" if self.train_seed is None else f" seed {self.train_seed}"
+        return f"{self.scenario} / {self.label}{seed}"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run returns: its episodes, and for learned runs the training curve and model folder."""
+
+    spec: RunSpec
+    episodes: tuple[dict[str, float | int], ...]
+    trajectory: dict[str, list[float]]  # per closed slot, of the first evaluation episode
+    wall_seconds: float
+    curve_timesteps: tuple[int, ...] = ()
+    curve_returns: tuple[float, ...] = ()  # mean over the callback's validation episodes
+    model_path: str | None = None
+
+
+def plan(suite: Suite, out_dir: str | Path) -> list[RunSpec]:
+    """Every run of the suite, learned (long) runs first so that the pool ends with short ones."""
+    runs: list[RunSpec] = []
+    for scenario in suite.scenarios:
+        for entry in suite.learned:
+            for seed in entry.seeds:
+                runs.append(
+                    RunSpec(
+                        kind="learned",
+                        scenario=scenario.name,
+                        env_id=scenario.env_id,
+                        overrides=scenario.overrides,
+                        label=entry.label,
+                        eval_seeds=suite.eval_seeds,
+                        algo=entry.algo,
+                        train_seed=seed,
+                        n_timesteps=entry.n_timesteps,
+                        eval_freq=entry.eval_freq,
+                        eval_episodes=entry.eval_episodes,
+                        hyperparams=entry.hyperparams,
+                        conf_file=entry.conf_file,
+                        run_dir=str(Path(out_dir) / "runs" / entry.label / scenario.name / f"seed_{seed}"),
+                        backend=entry.backend,
+                        model=entry.model,
+                    )
+                )
+    for scenario in suite.scenarios:
+        for a in suite.analytic:
+            runs.append(
+                RunSpec(
+                    kind="analytic",
+                    scenario=scenario.name,
+                    env_id=scenario.env_id,
+                    overrides=scenario.overrides,
+                    label=a.label,
+                    eval_seeds=suite.eval_seeds,
+                    policy=a.policy,
+                    params=a.params,
+                )
+            )
+    return runs
+
+
+def train_spec(spec: RunSpec) -> Any:
+    """The :class:`agents.training.sb3.TrainSpec` of a learned run."""
+    from agents.training.sb3 import TrainSpec
+
+    assert spec.algo is not None and spec.train_seed is not None
+    return TrainSpec(
+        algo=spec.algo,
+        env_id=spec.env_id,
+        seed=spec.train_seed,
+        n_timesteps=spec.n_timesteps,
+        eval_freq=spec.eval_freq,
+        eval_episodes=spec.eval_episodes,
+        conf_file=spec.conf_file,
+        hyperparams=spec.hyperparams,
+        env_kwargs={"overrides": spec.overrides} if spec.overrides else None,
+        run_dir=spec.run_dir,
+    )
+
+
+def validate(runs: Sequence[RunSpec]) -> None:
+    """Check every run can start (policies, parameters, algorithms, hyperparameters, env overrides), so that
+    bad input fails with a clear message before any training."""
+    from agents.policies.analytic import make_policy
+    from agents.training.sb3 import prepare
+
+    checked: set[tuple[Any, ...]] = set()
+    for spec in runs:
+        if spec.kind == "analytic":
+            key: tuple[Any, ...] = ("a", spec.env_id, repr(spec.overrides), spec.policy, repr(spec.params))
+            if key in checked:
+                continue
+            env = make_eval_env(spec.env_id, spec.overrides)
+            try:
+                make_policy(str(spec.policy), env, **spec.params)
+            except ValueError as err:
+                raise ValueError(f"{spec.name}: {err}") from err
+            finally:
+                env.close()
+        else:
+            key = (
+                "l",
+                spec.env_id,
+                repr(spec.overrides),
+                spec.algo,
+                repr(spec.hyperparams),
+                spec.conf_file,
+                spec.backend,
+            )
+            if key in checked:
+                continue
+            try:
+                if spec.backend == "rllib":
+                    from agents.training.rllib import RLlibTrainConfig, resolve
+
+                    resolve(RLlibTrainConfig.from_train_spec(train_spec(spec)))
+                else:
+                    prepare(train_spec(spec))
+            except ValueError as err:
+                raise ValueError(f"{spec.name}: {err}") from err
+        checked.add(key)
+
+
+def execute_run(spec: RunSpec) -> RunResult:
+    """Run one :class:`RunSpec` (top-level, so process pools and Ray can call it)."""
+    start = time.perf_counter()
+    recorder = TrajectoryRecorder(spec.eval_seeds[0])
+    if spec.kind == "analytic":
+        from agents.policies.analytic import make_policy
+
+        episodes = evaluate(
+            lambda env: make_policy(str(spec.policy), env, **spec.params),
+            spec.env_id,
+            spec.eval_seeds,
+            spec.overrides,
+            on_step=recorder,
+        )
+        return RunResult(spec, _rows(episodes), recorder.series, time.perf_counter() - start)
+
+    if spec.backend == "rllib":  # RLlib PPO (agents/training/rllib.py), selected like SB3's best_model
+        from agents.policies.rllib import policy_factory as rllib_policy_factory
+        from agents.training.rllib import RLlibTrainConfig, train
+
+        trained = train(RLlibTrainConfig.from_train_spec(train_spec(spec)))
+        run_dir, model = trained.run_dir, trained.best_dir
+        factory: Any = rllib_policy_factory(trained.best_dir)
+    else:
+        from agents.policies.sb3 import policy_factory
+        from agents.training.sb3 import last_model, prepare, run_prepared
+
+        prepared = prepare(train_spec(spec))
+        run_dir = run_prepared(prepared)
+        best = run_dir / "best_model.zip"
+        model = best if spec.model == "best" and best.is_file() else last_model(run_dir)
+        factory = policy_factory(model, str(spec.algo), prepared.hyperparams.wrappers)
+    episodes = evaluate(
+        factory,
+        spec.env_id,
+        spec.eval_seeds,
+        spec.overrides,
+        on_step=recorder,
+    )
+    steps, returns = learning_curve(run_dir)
+    return RunResult(
+        spec,
+        _rows(episodes),
+        recorder.series,
+        time.perf_counter() - start,
+        curve_timesteps=steps,
+        curve_returns=returns,
+        model_path=str(model),
+    )
+
+
+def _rows(episodes: Sequence[EpisodeMetrics]) -> tuple[dict[str, float | int], ...]:
+    return tuple(e.as_dict() for e in episodes)
+
+
+def learning_curve(run_dir: str | Path) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """Timesteps and mean validation return from a run's ``evaluations.npz`` (empty without evaluations)."""
+    path = Path(run_dir) / "evaluations.npz"
+    if not path.is_file():
+        return (), ()
+    with np.load(path) as data:
+        return tuple(int(t) for t in data["timesteps"]), tuple(float(r) for r in data["results"].mean(axis=1))
+
+
+class TrajectoryRecorder:
+    """An ``on_step`` callback keeping the slot-level energy balance of one evaluation episode."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.series: dict[str, list[float]] = {k: [] for k in ("slot", "storage_j", *TRAJECTORY_KEYS)}
+
+    def __call__(self, seed: int, info: Mapping[str, Any]) -> None:
+        if seed != self.seed or not info["slots_closed"]:
+            return
+        self.series["slot"].append(float(info["slot"]))
+        self.series["storage_j"].append(float(info["storage_j"]))
+        for key in TRAJECTORY_KEYS:
+            self.series[key].append(float(info[key]))

@@ -1,0 +1,120 @@
+"""``lrm-gym evaluate``: score one analytic policy on one env with the shared evaluation protocol.
+
+Episodes use seeds ``seed, seed + 1, ...`` through :func:`agents.evaluation.evaluate`, the same loop the
+benchmark uses. Prints a table of each metric's mean with a 95% confidence interval across episodes (Student
+t, :func:`agents.benchmark.statistics.mean_ci`) and writes the per-episode metrics and the summary as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+
+import lrm_gym
+from agents.benchmark.statistics import mean_ci
+from agents.evaluation import EpisodeMetrics, evaluate
+from agents.policies.analytic import POLICIES, make_policy
+from lrm_gym.registration import SCENARIO_IDS, env_id
+
+SHOWN = {
+    "episode_return": "return",
+    "accuracy": "accuracy",
+    "auxiliary_kwh": "auxiliary kWh",
+    "waste_kwh": "waste kWh",
+    "energy_per_correct_kj": "energy per correct (kJ)",
+    "tasks_dropped": "dropped tasks",
+    "mean_wait_slots": "mean wait (slots)",
+}
+"""Metrics in the printed table (the JSON holds every metric)."""
+
+
+def resolve_env_id(name: str) -> str:
+    """A registered id, or a shipped scenario name mapped to its id; anything else is a ``ValueError``."""
+    if name in gym.registry:
+        return name
+    if name in SCENARIO_IDS:
+        return env_id(name)
+    known = sorted(i for i in gym.registry if i.startswith("lrm_gym/"))
+    raise ValueError(f"unknown env {name!r}; use a registered id {known} or a scenario {sorted(SCENARIO_IDS)}")
+
+
+def summary(episodes: Sequence[EpisodeMetrics]) -> dict[str, dict[str, float]]:
+    """``{metric: {"mean": m, "ci95": half_width}}`` for every metric."""
+    names = [n for n in EpisodeMetrics.__dataclass_fields__ if n not in ("seed", "steps")]
+    out = {}
+    for name in names:
+        mean, half = mean_ci([float(getattr(e, name)) for e in episodes])
+        out[name] = {"mean": mean, "ci95": half}
+    return out
+
+
+def _json_arg(text: str | None, what: str) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{what} is not valid JSON: {err}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{what} must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    if args.episodes < 1:
+        raise ValueError(f"--episodes must be >= 1, got {args.episodes}")
+    env = resolve_env_id(args.env)
+    overrides = _json_arg(args.overrides, "--overrides")
+    kwargs = _json_arg(args.policy_kwargs, "--policy-kwargs")
+    seeds = list(range(args.seed, args.seed + args.episodes))
+    episodes = evaluate(
+        lambda e: make_policy(args.policy, e, **kwargs), env, seeds, overrides=overrides or None, progress=True
+    )
+    result = summary(episodes)
+
+    table = Table(title=f"{args.policy} on {env}: {args.episodes} episodes, seeds {seeds[0]}..{seeds[-1]}")
+    table.add_column("metric")
+    table.add_column("mean", justify="right")
+    table.add_column("95% CI (+/-)", justify="right")
+    for name, label in SHOWN.items():
+        table.add_row(label, f"{result[name]['mean']:.4g}", f"{result[name]['ci95']:.2g}")
+    console = Console() if Console().is_terminal else Console(width=120)
+    console.print(table)
+
+    out = Path(args.out) if args.out else Path("runs", "evaluate", f"{args.policy}_{env.split('/')[-1]}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "policy": args.policy,
+        "policy_kwargs": kwargs,
+        "env": env,
+        "overrides": overrides,
+        "seeds": seeds,
+        "summary": result,
+        "episodes": [e.as_dict() for e in episodes],
+    }
+    out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    console.print(f"wrote {out}")
+    return 0
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser("evaluate", help="evaluate an analytic policy on an env (table + JSON)")
+    parser.add_argument("--policy", required=True, choices=sorted(POLICIES), help="analytic policy name")
+    parser.add_argument("--env", default=env_id(), help="env id or scenario name (default: %(default)s)")
+    parser.add_argument("--episodes", type=int, default=10, help="evaluation episodes (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="first evaluation seed (default: %(default)s)")
+    parser.add_argument("--overrides", help='scenario overrides as JSON, e.g. \'{"supply": {"provisioning": 1.2}}\'')
+    parser.add_argument("--policy-kwargs", help="policy parameters as JSON, e.g. '{\"target\": 0.8}'")
+    parser.add_argument("--out", help="JSON output path (default: runs/evaluate/<policy>_<env>.json)")
+    parser.set_defaults(func=run)
+
+
+__all__ = ["add_parser", "lrm_gym", "resolve_env_id", "summary"]

@@ -1,0 +1,125 @@
+"""Saved Stable-Baselines3 models as policies of :func:`agents.evaluation.evaluate`.
+
+The env rejects masked actions with an error instead of remapping them. Algorithms that cannot use masks
+(PPO, A2C, DQN) therefore train behind :class:`lrm_gym.MaskedActionFallback` (a masked action runs the
+lowest valid action and costs a penalty), and :class:`LearnedPolicy` applies the same replacement in
+evaluation, so the agent is scored on the behaviour it was trained on (the penalty is a training signal
+only: evaluation scores the env's own reward).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.save_util import load_from_zip_file
+
+import lrm_gym  # noqa: F401  (registers the env ids)
+from agents.training.hyperparams import ALGOS, MASKABLE, Wrappers, check_algo, wrapper_chain
+
+
+def fallback_action(mask: np.ndarray) -> int:
+    """The action :class:`lrm_gym.MaskedActionFallback` runs in place of a masked one: the lowest valid action."""
+    return int(np.flatnonzero(mask)[0])
+
+
+def read_model_spaces(path: str | Path) -> tuple[spaces.Space, spaces.Space]:
+    """The observation and action spaces stored in a saved SB3 model, without building the model."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"model file {path} does not exist")
+    try:
+        data, _, _ = load_from_zip_file(path, load_data=True, device="cpu")
+    except Exception as err:  # a corrupt zip raises many different types
+        raise ValueError(f"cannot read model file {path}: {err}") from err
+    if not data or "observation_space" not in data or "action_space" not in data:
+        raise ValueError(f"model file {path} does not record its observation and action spaces")
+    return data["observation_space"], data["action_space"]
+
+
+def check_model_spaces(path: str | Path, env: gym.Env) -> None:
+    """Raise ``ValueError`` if the model at ``path`` was trained on other spaces than ``env``'s."""
+    obs_space, action_space = read_model_spaces(path)
+    if obs_space == env.observation_space and action_space == env.action_space:
+        return
+    name = env.spec.id if env.spec is not None else type(env.unwrapped).__name__
+    model, here = describe_space(obs_space), describe_space(env.observation_space)
+    why = "the same shapes but other bounds (another scenario)" if model == here else f"observations {here}"
+    raise ValueError(
+        f"model file {path} does not fit env {name}: the model was trained on observations {model} and "
+        f"actions {describe_space(action_space)}; the env has {why} and actions {describe_space(env.action_space)}"
+    )
+
+
+def describe_space(space: spaces.Space) -> str:
+    """A short description: shapes only (``Dict(energy=(10,), ...)``, ``Box(84,)``, ``Discrete(10)``)."""
+    if isinstance(space, spaces.Dict):
+        return "Dict(" + ", ".join(f"{k}={v.shape}" for k, v in space.spaces.items()) + ")"
+    if isinstance(space, spaces.Discrete):
+        return f"Discrete({space.n})"
+    return f"{type(space).__name__}{space.shape}"
+
+
+class LearnedPolicy:
+    """A saved SB3 model as a policy of :func:`agents.evaluation.evaluate` on the raw (Dict) env.
+
+    It reproduces what the agent saw in training: the observation is flattened when the model was trained
+    on ``FlattenRoutingObservation``; MaskablePPO receives ``action_masks``; other algorithms' masked
+    actions are replaced by :func:`fallback_action`, exactly as :class:`lrm_gym.MaskedActionFallback` did.
+    """
+
+    def __init__(self, model: BaseAlgorithm, dict_space: spaces.Dict, maskable: bool) -> None:
+        self.model = model
+        self.dict_space = dict_space
+        self.maskable = maskable
+        self.flatten = not isinstance(model.observation_space, spaces.Dict)
+
+    def predict(
+        self,
+        observation: Mapping[str, np.ndarray],
+        state: Any = None,
+        episode_start: Any = None,
+        deterministic: bool = True,
+        action_masks: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, Any]:
+        model_obs: Any = spaces.flatten(self.dict_space, observation) if self.flatten else observation
+        if self.maskable:
+            action, state = self.model.predict(  # type: ignore[call-arg]
+                model_obs, state, episode_start, deterministic, action_masks=action_masks
+            )
+            return action, state
+        action, state = self.model.predict(model_obs, state, episode_start, deterministic)
+        chosen = int(np.asarray(action).reshape(-1)[0])
+        if action_masks is not None and not action_masks[chosen]:
+            chosen = fallback_action(action_masks)
+        return np.array(chosen), state
+
+
+def load_policy(path: str | Path, algo: str, env: gym.Env, wrappers: Wrappers = ()) -> LearnedPolicy:
+    """Load a saved model for evaluation on ``env`` (the raw Dict env), checking its spaces first.
+
+    Args:
+        path: the ``.zip`` file.
+        algo: the algorithm it was trained with.
+        env: the evaluation env, unwrapped Dict observation.
+        wrappers: the training wrappers (only used to compute the spaces the model must have).
+    """
+    check_algo(algo)
+    agent_env = wrapper_chain(wrappers)(env) if wrappers else env
+    check_model_spaces(path, agent_env)
+    model = ALGOS[algo].load(path, device="cpu")
+    return LearnedPolicy(model, env.observation_space, maskable=algo in MASKABLE)  # type: ignore[arg-type]
+
+
+def policy_factory(path: str | Path, algo: str, wrappers: Wrappers = ()) -> Callable[[gym.Env], LearnedPolicy]:
+    """A factory ``env -> policy`` for :func:`agents.evaluation.evaluate` (picklable arguments only)."""
+
+    def build(env: gym.Env) -> LearnedPolicy:
+        return load_policy(path, algo, env, wrappers)
+
+    return build

@@ -1,0 +1,224 @@
+"""rl-zoo3 hyperparameter files for the SB3 algorithms: reading, merging and validating an entry, and the
+env wrappers it names.
+
+Algorithms: ``ppo``, ``a2c``, ``dqn`` (SB3) and ``maskable-ppo`` (sb3-contrib, reads the env's
+``action_masks()``). Files are ``configs/<algo>.yml`` keyed by env id with a ``default:`` entry, so
+``python -m rl_zoo3.train -conf configs/ppo.yml`` reads the same file.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+from sb3_contrib import MaskablePPO
+from stable_baselines3 import A2C, DQN, PPO
+from stable_baselines3.common.base_class import BaseAlgorithm
+
+import lrm_gym  # noqa: F401  (registers the env ids)
+from agents.paths import CONFIG_DIR
+from agents.training.zoo import read_hyperparams_entry
+
+ALGOS: dict[str, type[BaseAlgorithm]] = {"a2c": A2C, "dqn": DQN, "maskable-ppo": MaskablePPO, "ppo": PPO}
+"""Algorithm name (as on the command line and in run folders) -> class."""
+
+MASKABLE: frozenset[str] = frozenset({"maskable-ppo"})
+"""Algorithms that take ``action_masks`` in ``learn`` and ``predict``."""
+
+
+# rl-zoo3 keys that configure the experiment rather than the algorithm's constructor.
+_EXPERIMENT_KEYS = frozenset({"n_timesteps", "n_envs", "policy", "env_wrapper", "env_kwargs", "normalize"})
+# rl-zoo3 keys we do not implement; refusing them beats silently ignoring them.
+_UNSUPPORTED_KEYS = frozenset({"frame_stack", "callback", "vec_env_wrapper", "eval_env_kwargs"})
+FALLBACK_WRAPPER = "lrm_gym.MaskedActionFallback"
+
+
+# --------------------------------------------------------------------------------------------------------
+# Hyperparameters (rl-zoo3 YAML)
+
+
+@dataclass(frozen=True)
+class Hyperparams:
+    """One resolved entry of an rl-zoo3 hyperparameter file.
+
+    Attributes:
+        source: the file and key it came from (for messages and the run folder's ``config.yml``).
+        raw: the entry as written (what ``config.yml`` records).
+        n_timesteps: training budget.
+        n_envs: parallel training envs (in one process: ``DummyVecEnv``).
+        policy: SB3 policy name (``MultiInputPolicy`` for the Dict observation, ``MlpPolicy`` if flattened).
+        wrappers: gym wrappers applied in order, as (dotted class name, keyword arguments); the masked-action
+            fallback is always first.
+        env_kwargs: keyword arguments of ``gym.make`` (e.g. ``{"overrides": {"horizon_slots": 30}}``).
+        algo_kwargs: everything else, passed to the algorithm's constructor.
+        normalize_reward: scale training rewards by a running estimate of the return's std (SB3's
+            ``VecNormalize(norm_obs=False, norm_reward=True)``). Rewards here are sums of energy costs of
+            order 10^2-10^3 per slot; scaling keeps the value loss sane. Only training rewards are scaled:
+            the policy's input is unchanged, so the saved model runs on the raw env as it is.
+    """
+
+    source: str
+    raw: dict[str, Any]
+    n_timesteps: int
+    n_envs: int
+    policy: str
+    wrappers: tuple[tuple[str, dict[str, Any]], ...]
+    env_kwargs: dict[str, Any]
+    algo_kwargs: dict[str, Any]
+    normalize_reward: bool = False
+
+
+def config_path(algo: str, conf_file: str | Path | None = None) -> Path:
+    """The hyperparameter file of ``algo``: ``conf_file`` if given, else ``configs/<algo>.yml``."""
+    check_algo(algo)
+    return Path(conf_file) if conf_file is not None else CONFIG_DIR / f"{algo}.yml"
+
+
+def check_algo(algo: str) -> None:
+    if algo not in ALGOS:
+        raise ValueError(f"unknown algorithm {algo!r}; choose one of {sorted(ALGOS)}")
+
+
+def check_env_id(env_id: str) -> None:
+    if env_id not in gym.registry:
+        known = sorted(k for k in gym.registry if k.startswith("lrm_gym/"))
+        raise ValueError(f"unknown env id {env_id!r}; lrm_gym ids: {known}")
+
+
+def load_hyperparams(
+    algo: str,
+    env_id: str,
+    conf_file: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Hyperparams:
+    """Read, merge and validate the hyperparameters of ``algo`` on ``env_id``.
+
+    The entry keyed by ``env_id`` wins, else ``default`` (as in rl-zoo3). ``overrides`` (e.g. from
+    ``--hyperparams``) replace keys of the entry. Every problem is a ``ValueError`` naming the file and key.
+    """
+    check_algo(algo)
+    check_env_id(env_id)
+    path = config_path(algo, conf_file)
+    raw, source = read_hyperparams_entry(path, env_id)
+    raw.update(overrides or {})
+    bad = sorted(_UNSUPPORTED_KEYS & raw.keys())
+    if bad:
+        raise ValueError(f"{source}: keys {bad} are rl-zoo3 features lrm-gym train does not implement")
+
+    algo_kwargs = {k: v for k, v in raw.items() if k not in _EXPERIMENT_KEYS}
+    algo_kwargs = _preprocess_algo_kwargs(algo, algo_kwargs, source)
+    wrappers = parse_wrappers(raw.get("env_wrapper"), source)
+    env_kwargs = raw.get("env_kwargs") or {}
+    if not isinstance(env_kwargs, dict):
+        raise ValueError(f"{source}: env_kwargs must be a mapping")
+    n_timesteps, n_envs = raw.get("n_timesteps", 100_000), raw.get("n_envs", 1)
+    for name, value in (("n_timesteps", n_timesteps), ("n_envs", n_envs)):
+        if not isinstance(value, (int, float)) or value < 1 or int(value) != value:
+            raise ValueError(f"{source}: {name} must be a positive integer, got {value!r}")
+    return Hyperparams(
+        normalize_reward=_parse_normalize(raw.get("normalize"), source),
+        source=source,
+        raw=raw,
+        n_timesteps=int(n_timesteps),
+        n_envs=int(n_envs),
+        policy=str(raw.get("policy", "MultiInputPolicy")),
+        wrappers=tuple(wrappers),
+        env_kwargs=dict(env_kwargs),
+        algo_kwargs=algo_kwargs,
+    )
+
+
+def _parse_normalize(value: Any, source: str) -> bool:
+    """rl-zoo3's ``normalize``; only reward normalization is supported (see :class:`Hyperparams`)."""
+    if value is None or value is False:
+        return False
+    if isinstance(value, str):
+        value = eval(value, {"__builtins__": {}}, {"dict": dict, "True": True, "False": False})
+    if isinstance(value, dict) and value.get("norm_obs") is False and set(value) <= {"norm_obs", "norm_reward"}:
+        return bool(value.get("norm_reward", True))
+    raise ValueError(
+        f"{source}: normalize must be {{norm_obs: false, norm_reward: true}} (observations are already scaled by "
+        f"the env, and evaluation feeds the model raw observations), got {value!r}"
+    )
+
+
+def parse_wrappers(value: Any, source: str) -> tuple[tuple[str, dict[str, Any]], ...]:
+    """rl-zoo3's ``env_wrapper``: a dotted name, or a list of names and ``{name: kwargs}`` mappings.
+
+    :class:`lrm_gym.MaskedActionFallback` is put first if absent (with its default penalty), because every
+    algorithm needs it: MaskablePPO never picks a masked action, so for it the wrapper never fires.
+    """
+    items = [] if value is None else [value] if isinstance(value, (str, dict)) else list(value)
+    wrappers: list[tuple[str, dict[str, Any]]] = []
+    for item in items:
+        if isinstance(item, str):
+            wrappers.append((item, {}))
+        elif isinstance(item, dict) and len(item) == 1:
+            ((name, kwargs),) = item.items()
+            wrappers.append((str(name), dict(kwargs or {})))
+        else:
+            raise ValueError(f"{source}: env_wrapper entries must be 'module.Class' or {{module.Class: kwargs}}")
+    if FALLBACK_WRAPPER not in [name for name, _ in wrappers]:
+        wrappers.insert(0, (FALLBACK_WRAPPER, {}))
+    for name, _ in wrappers:
+        _import_object(name, f"{source}: env_wrapper")
+    return tuple(wrappers)
+
+
+def _preprocess_algo_kwargs(algo: str, kwargs: dict[str, Any], source: str) -> dict[str, Any]:
+    """Check constructor keys, and turn rl-zoo3 conventions (``lin_3e-4``, string policy_kwargs) into objects."""
+    import inspect
+
+    from stable_baselines3.common.utils import LinearSchedule
+
+    accepted = set(inspect.signature(ALGOS[algo].__init__).parameters) - {"self", "policy", "env"}
+    unknown = sorted(set(kwargs) - accepted)
+    if unknown:
+        raise ValueError(f"{source}: {ALGOS[algo].__name__} has no parameter(s) {unknown}")
+    out = dict(kwargs)
+    for key in ("learning_rate", "clip_range", "clip_range_vf"):
+        value = out.get(key)
+        if isinstance(value, str):
+            if not value.startswith("lin_"):
+                raise ValueError(f"{source}: {key} must be a number or 'lin_<initial value>', got {value!r}")
+            # rl-zoo3's linear schedule: from the initial value at progress 1 down to 0 at the end
+            out[key] = LinearSchedule(float(value[4:]), 0.0, 1.0)
+    if isinstance(out.get("policy_kwargs"), str):
+        # rl-zoo3 writes policy_kwargs as a Python expression; allow only the names it uses
+        import torch
+
+        namespace = {"dict": dict, "nn": torch.nn, "th": torch}
+        out["policy_kwargs"] = eval(out["policy_kwargs"], {"__builtins__": {}}, namespace)
+    return out
+
+
+def _import_object(dotted: str, what: str) -> Any:
+    module_name, _, attr = dotted.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError, ValueError) as err:
+        raise ValueError(f"{what}: cannot import {dotted!r} ({err})") from err
+
+
+Wrappers = tuple[tuple[str, dict[str, Any]], ...]
+
+
+def wrapper_chain(wrappers: Wrappers) -> Callable[[gym.Env], gym.Env]:
+    """A ``wrapper_class`` for ``make_vec_env`` applying the wrappers in order."""
+    classes = [(_import_object(name, "env_wrapper"), kwargs) for name, kwargs in wrappers]
+
+    def wrap(env: gym.Env) -> gym.Env:
+        for cls, kwargs in classes:
+            env = cls(env, **kwargs)
+        return env
+
+    return wrap
+
+
+def make_env(env_id: str, env_kwargs: Mapping[str, Any], wrappers: Wrappers) -> gym.Env:
+    """One env as the agent sees it (without SB3's Monitor)."""
+    return wrapper_chain(wrappers)(gym.make(env_id, **dict(env_kwargs)))

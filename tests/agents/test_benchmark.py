@@ -1,0 +1,185 @@
+"""The benchmark: statistics on known data, a tiny suite end to end, executors, and bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from agents.benchmark.executors import LocalExecutor, RunError
+from agents.benchmark.runs import plan, validate
+from agents.benchmark.statistics import mean_ci, welch_difference
+from agents.benchmark.suite import load_suite
+from agents.cli import main
+
+TINY_SUITE = """
+name: tiny
+description: smallest suite that exercises every output
+eval:
+  seeds: [11, 12, 13]
+scenarios:
+  - {name: volatile, overrides: {horizon_slots: 2}}
+analytic:
+  - accuracy-target
+  - {policy: fixed-option, params: {option: largest}, label: largest}
+learned:
+  - algo: maskable-ppo
+    n_timesteps: 64
+    seeds: [0, 1]
+    eval_freq: 32
+    eval_episodes: 1
+    hyperparams: {n_envs: 1, n_steps: 32, batch_size: 32, n_epochs: 1}
+"""
+
+
+def write_suite(tmp_path: Path, text: str = TINY_SUITE) -> Path:
+    path = tmp_path / "suite.yaml"
+    path.write_text(text)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Statistics on known data
+
+
+def test_mean_ci_matches_the_student_t_interval() -> None:
+    mean, half = mean_ci([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert mean == 3.0
+    # t_{0.975, 4} = 2.7764451..., s = sqrt(2.5), n = 5
+    assert half == pytest.approx(2.7764451051977987 * math.sqrt(2.5) / math.sqrt(5), rel=1e-12)
+    assert mean_ci([2.0, 2.0, 2.0]) == (2.0, 0.0)
+    only_mean, no_spread = mean_ci([4.0])
+    assert only_mean == 4.0 and math.isnan(no_spread)
+    assert mean_ci([1.0, float("nan"), 3.0])[0] == 2.0
+
+
+def test_welch_difference_matches_scipy() -> None:
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(1.0, 1.0, 7), rng.normal(0.0, 3.0, 12)
+    diff, half = welch_difference(a, b)
+    low, high = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    assert diff == pytest.approx((low + high) / 2)
+    assert half == pytest.approx((high - low) / 2)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A tiny suite end to end
+
+
+def test_tiny_suite_writes_every_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n<!-- benchmark:tiny:start -->\nold\n<!-- benchmark:tiny:end -->\nrest\n")
+    suite = str(write_suite(tmp_path))
+    code = main(["benchmark", "--suite", suite, "--out", str(out), "--workers", "1", "--readme", str(readme)])
+    assert code == 0, capsys.readouterr().err
+    for name in ("results.md", "results.csv", "episodes.csv", "results.json", "bars.png", "learning_curves.png"):
+        assert (out / name).is_file(), name
+    assert (out / "energy_balance_volatile.png").is_file()
+
+    with (out / "results.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["policy"], r["kind"], r["n_units"]) for r in rows] == [
+        ("maskable-ppo", "learned", "2"),
+        ("accuracy-target", "analytic", "3"),
+        ("largest", "analytic", "3"),
+    ]
+    for r in rows:
+        assert math.isfinite(float(r["episode_return_mean"])) and float(r["episode_return_ci95"]) >= 0
+
+    # the same evaluation seeds for a learned and an analytic policy
+    with (out / "episodes.csv").open() as f:
+        episodes = list(csv.DictReader(f))
+    seeds: dict[tuple[str, str], list[int]] = {}
+    for e in episodes:
+        seeds.setdefault((e["policy"], e["train_seed"]), []).append(int(e["seed"]))
+    assert seeds == {
+        ("maskable-ppo", "0"): [11, 12, 13],
+        ("maskable-ppo", "1"): [11, 12, 13],
+        ("accuracy-target", ""): [11, 12, 13],
+        ("largest", ""): [11, 12, 13],
+    }
+    # the table's analytic cell is the mean and CI of exactly these episodes
+    returns = [float(e["episode_return"]) for e in episodes if e["policy"] == "largest"]
+    mean, half = mean_ci(returns)
+    largest = rows[2]
+    assert float(largest["episode_return_mean"]) == pytest.approx(mean)
+    assert float(largest["episode_return_ci95"]) == pytest.approx(half)
+    # a learned cell is over training seeds, each the mean of its evaluation episodes
+    per_seed = [
+        np.mean(
+            [float(e["episode_return"]) for e in episodes if e["policy"] == "maskable-ppo" and e["train_seed"] == s]
+        )
+        for s in ("0", "1")
+    ]
+    assert float(rows[0]["episode_return_mean"]) == pytest.approx(np.mean(per_seed))
+
+    payload = json.loads((out / "results.json").read_text())
+    assert payload["verdicts"][0]["outcome"] in {"beats", "ties", "loses"}
+    assert "Protocol" in (out / "results.md").read_text()
+    text = readme.read_text()
+    assert "old" not in text and "| volatile | accuracy-target | analytic |" in text and text.endswith("rest\n")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Executors
+
+
+def square_or_fail(x: int) -> int:
+    if x == 3:
+        raise RuntimeError("three is not allowed")
+    return x * x
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_local_executor_keeps_other_runs_when_one_fails(workers: int) -> None:
+    out = LocalExecutor(workers, progress=False).map(square_or_fail, [1, 2, 3, 4])
+    assert out[:2] == [1, 4] and out[3] == 16
+    assert isinstance(out[2], RunError) and out[2].spec == 3
+    assert out[2].summary == "RuntimeError: three is not allowed"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Bad input: a clear error before any run starts
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("name: volatile", "name: nowhere"), "unknown scenario 'nowhere'"),
+        (("algo: maskable-ppo", "algo: sac"), "unknown algorithm 'sac'"),
+        (("- accuracy-target", "- best-guess"), "unknown policy 'best-guess'"),
+        (("n_epochs: 1}", "n_epochz: 1}"), "has no parameter"),
+        (("seeds: [11, 12, 13]", "seeds: []"), "eval.seeds is empty"),
+        (("eval_episodes: 1\n", "eval_episodes: 1\n    model: worst\n"), "model must be 'last' or 'best'"),
+    ],
+)
+def test_bad_suites_fail_before_any_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], edit: tuple[str, str], message: str
+) -> None:
+    path = write_suite(tmp_path, TINY_SUITE.replace(*edit))
+    out = tmp_path / "out"
+    assert main(["benchmark", "--suite", str(path), "--out", str(out)]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_unreadable_suite_files_are_named(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="cannot read suite file"):
+        load_suite(tmp_path / "missing.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("scenarios: [volatile\n")
+    with pytest.raises(ValueError, match="cannot read suite file"):
+        load_suite(broken)
+
+
+@pytest.mark.parametrize("name", ["quick", "full"])
+def test_shipped_suites_are_valid(name: str, tmp_path: Path) -> None:
+    suite = load_suite(name)
+    assert suite.analytic and suite.learned
+    validate(plan(suite, tmp_path))
