@@ -18,3 +18,7 @@ Where things live (each subpackage's docstring has its own map):
 To add an analytic policy, write a class in :mod:`agents.policies.analytic` and name it in ``POLICIES``; to
 change how the benchmark computes intervals, see :mod:`agents.benchmark.statistics`.
 """
+
+from agents import _moved
+
+_moved.install()  # the 0.1 module paths (agents.analytic, agents.learned, ...) keep working, with a warning
