@@ -128,6 +128,7 @@ def test_citation_parser(text: str, expected: list[str]) -> None:
 def test_checks_flag_what_they_should() -> None:
     assert outside_references(f"see {_DOC_WORD} section 5") and outside_references(f"({_DOC_WORD} 4)")
     assert outside_references(f"open {_SHARED}/notes.md") and outside_references(f"cf. {_DOC_WORD.lower()}.md")
+    assert outside_references("see " + "/" + "work/shared/notes.md")
     assert not outside_references(f"the design of the LP; DESIGNATED_ROW; {_MODEL} section 3")
     sections = model_sections("## 1. Units\n\n**1.2 Joules.** text\n## 2. Supply\n")
     assert sections == {"1", "1.2", "2"}
