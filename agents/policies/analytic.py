@@ -1,4 +1,4 @@
-"""Analytic routing policies (DESIGN section 6): rules that follow from the theory, no learning, no torch.
+"""Analytic routing policies (docs/model.md section 17): rules that follow from the theory, no learning, no torch.
 
 Every policy implements Stable-Baselines3's ``predict(observation, state=None, episode_start=None,
 deterministic=True)`` for one observation or a batch (a dict of ``(n, dim)`` arrays, as a ``VecEnv`` gives), so

@@ -1,4 +1,4 @@
-"""The observation: a single-level dict of bounded 1-D float32 boxes (DESIGN section 3).
+"""The observation: a single-level dict of bounded 1-D float32 boxes (docs/model.md section 12).
 
 Units: task energies are in multiples of the reference policy's mean task energy
 (``Params.task_energy_unit_j``); slot energies (baseline, committed demand, storage, forecast) in multiples

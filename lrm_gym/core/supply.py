@@ -1,6 +1,6 @@
 """Baseline supply processes (energy per slot), generated for a whole episode at reset.
 
-Kinds (DESIGN section 2), all with mean ``mean_j`` per slot:
+Kinds (docs/model.md section 2), all with mean ``mean_j`` per slot:
 
 - ``constant``: ``B_t = mean``.
 - ``gaussian``: iid ``N(mean, std^2)``.

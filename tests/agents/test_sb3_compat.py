@@ -44,7 +44,7 @@ def test_sb3_algorithms_train_on_the_env() -> None:
 
 @pytest.mark.parametrize("policy", ["supply-tracking", "accuracy-target"])
 def test_reward_terms_are_of_the_same_order(policy: str) -> None:
-    """At the critical point, quality and energy reward terms stay within 10x of each other (DESIGN 4)."""
+    """At the critical point, quality and energy reward terms stay within 10x (docs/model.md section 15)."""
     from agents.policies.analytic import make_policy
 
     env = gym.make("lrm_gym/EnergyRouting-Critical-v1", overrides={"horizon_slots": 60})

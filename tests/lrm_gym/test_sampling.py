@@ -48,7 +48,7 @@ def test_sampled_outcomes_match_closed_forms() -> None:
 
 
 def test_closed_form_accuracy_is_the_binomial_formula() -> None:
-    """P(correct) = gamma^m P(Binomial(K, r) >= m), as DESIGN section 2 states."""
+    """P(correct) = gamma^m P(Binomial(K, r) >= m), as docs/model.md section 8 states."""
     from scipy import stats
 
     r, gamma = np.array([0.8]), np.array([0.9])
