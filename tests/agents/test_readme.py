@@ -33,3 +33,13 @@ def test_quick_start_has_exactly_two_commands() -> None:
     commands = re.findall(r"```bash\n(.*?)```", _section("Quick start"), flags=re.S)
     lines = [line for block in commands for line in block.splitlines() if line.strip()]
     assert [line.split("#")[0].strip() for line in lines] == ["make demo", "make test"]
+
+
+def test_readme_speed_example_runs() -> None:
+    text = README.read_text(encoding="utf-8")
+    section = re.search(r"^## Speed\n(.*?)(?=^## |\Z)", text, flags=re.S | re.M)
+    assert section, "README has no '## Speed' section"
+    blocks = re.findall(r"```python\n(.*?)```", section.group(1), flags=re.S)
+    assert blocks
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})

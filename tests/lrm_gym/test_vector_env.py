@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pickle
-import re
-from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -399,16 +397,6 @@ def test_render_shows_sub_env_zero(render_mode: str) -> None:
     assert isinstance(frames, tuple) and len(frames) == 1
     frame = frames[0]
     assert isinstance(frame, str) if render_mode == "ansi" else frame.shape[-1] == 3
-
-
-def test_readme_speed_example_runs() -> None:
-    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    section = re.search(r"^## Speed\n(.*?)(?=^## |\Z)", text, flags=re.S | re.M)
-    assert section, "README has no '## Speed' section"
-    blocks = re.findall(r"```python\n(.*?)```", section.group(1), flags=re.S)
-    assert blocks
-    for block in blocks:
-        exec(compile(block, "README.md", "exec"), {})
 
 
 def test_pickle_round_trip_continues_identically() -> None:
