@@ -51,7 +51,8 @@ from agents.analytic import (
 )
 from agents.simulate import SlotSeries, simulate
 from lrm_gym import theory
-from lrm_gym.core.params import JOULES_PER_KWH, JOULES_PER_WH, Params, build_params
+from lrm_gym.core.params import Params, build_params
+from lrm_gym.core.units import JOULES_PER_KWH, JOULES_PER_WH
 from lrm_gym.registration import SCENARIO_IDS
 from lrm_gym.scenarios.loader import load_scenario, merge_overrides
 
@@ -83,7 +84,7 @@ def params_for(overrides: Mapping[str, Any], scenario: str = "critical") -> Para
 
 def reference_rule(params: Params) -> AccuracyTarget:
     """The scenario's reference rule, whose critical supply defines ``provisioning``."""
-    return AccuracyTarget(params, target=params.config.reference_policy.target)
+    return AccuracyTarget(params, target=params.reference_accuracy_target)
 
 
 def _per_env(series: SlotSeries, values: np.ndarray) -> tuple[float, float]:

@@ -10,23 +10,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lrm_gym.core import capability
+from lrm_gym.core.kinds import ARRIVAL_KINDS, SUPPLY_KINDS
+from lrm_gym.core.layout import positions
 from lrm_gym.core.outcomes import step_cdf_table, step_moments
+from lrm_gym.core.supply_math import solar_scale, solar_shape, supply_max
+from lrm_gym.core.tables import ClassColumn, KernelTables, ModelColumn, OptionColumn, Scalar, SlotColumn
+from lrm_gym.core.units import JOULES_PER_KWH, JOULES_PER_WH
 from lrm_gym.scenarios.loader import load_trace
 from lrm_gym.scenarios.schema import HOURS_PER_DAY, ScenarioConfig
 
-if TYPE_CHECKING:
-    from lrm_gym.core.tables import KernelTables
-
-JOULES_PER_KWH = 3.6e6
-JOULES_PER_WH = 3600.0
-
-SUPPLY_KINDS = ("constant", "gaussian", "ar1", "solar", "trace")
-ARRIVAL_KINDS = ("constant", "poisson", "negbin")
+__all__ = [  # JOULES_PER_* and *_KINDS: re-exported from their homes, where they were first defined here
+    "ARRIVAL_KINDS",
+    "JOULES_PER_KWH",
+    "JOULES_PER_WH",
+    "SUPPLY_KINDS",
+    "Params",
+    "StorageParams",
+    "SupplyParams",
+    "accuracy_target_options",
+    "build_params",
+]
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -72,7 +79,6 @@ class Params:
     the class average used when difficulty is hidden), ``o`` option, ``i`` model.
     """
 
-    config: ScenarioConfig
     slot_seconds: float
     horizon_slots: int
     start_hour: float
@@ -108,6 +114,7 @@ class Params:
     worst_tokens: np.ndarray  # (C, O)
     # reference policy and critical supply
     reference_option: np.ndarray  # (C, D) option index
+    reference_accuracy_target: float  # the accuracy_target rule's target (the schema default for a fixed option)
     reference_task_energy_j: float  # mean task energy under the reference policy
     critical_slot_energy_j: float  # rate * reference task energy + idle energy
     # processes
@@ -134,6 +141,7 @@ class Params:
     # observation tables, precomputed once in observation units (float32, see lrm_gym.core.observation)
     obs_option_table: np.ndarray  # (C, D, 3 O) expected energy, energy std, expected accuracy
     obs_task_table: np.ndarray  # (C, C + 4) one-hot class and prompt kilotokens; the other columns 0
+    # (both in the order of lrm_gym.core.layout.positions)
 
     @property
     def n_models(self) -> int:
@@ -150,9 +158,12 @@ class Params:
     @cached_property
     def kernel(self) -> KernelTables:
         """These parameters laid out for the compiled kernels (:mod:`lrm_gym.core.tables`), built once."""
-        from lrm_gym.core.tables import kernel_tables  # tables reads Params
+        return _kernel_tables(self)
 
-        return kernel_tables(self)
+    @cached_property
+    def kernel_arrays(self) -> tuple[np.ndarray, ...]:
+        """``kernel`` as a plain tuple, as :mod:`lrm_gym.core.dynamics` passes it into compiled code."""
+        return tuple(self.kernel)
 
     @property
     def hidden_difficulty_index(self) -> int:
@@ -246,14 +257,16 @@ def build_params(config: ScenarioConfig) -> Params:
         max_discharge_j=np.inf if store.max_discharge_w is None else store.max_discharge_w * config.slot_seconds,
     )
     task_unit = reference_task_energy if reference_task_energy > 0 else 1.0
-    option_table = np.concatenate([energy_mean / task_unit, energy_std / task_unit, accuracy], axis=-1)
-    task_table = np.zeros((len(classes), len(classes) + 4))
-    task_table[:, : len(classes)] = np.eye(len(classes))
-    task_table[:, -3] = prompt / 1000.0
-    profile = np.ones(1) if config.arrivals.profile is None else np.asarray(config.arrivals.profile, dtype=np.float64)
     names = tuple(f"{m.name}/{b.name}" for m in models for b in budgets)
+    # the observation's head that depends only on (class, difficulty index), in the row's order
+    at = positions(len(classes), len(names), 0, 0)
+    assert at.options_energy_std - at.options == at.options_accuracy - at.options_energy_std == len(names)
+    option_table = np.concatenate([energy_mean / task_unit, energy_std / task_unit, accuracy], axis=-1)
+    task_table = np.zeros((len(classes), at.options - at.task))
+    task_table[:, at.task : at.task + len(classes)] = np.eye(len(classes))
+    task_table[:, at.task_prompt_kilotokens] = prompt / 1000.0
+    profile = np.ones(1) if config.arrivals.profile is None else np.asarray(config.arrivals.profile, dtype=np.float64)
     return Params(
-        config=config,
         slot_seconds=config.slot_seconds,
         horizon_slots=config.horizon_slots,
         start_hour=config.start_hour,
@@ -285,6 +298,7 @@ def build_params(config: ScenarioConfig) -> Params:
         energy_std_j=_frozen(energy_std),
         worst_tokens=_frozen(worst_tokens),
         reference_option=_frozen(reference_option),
+        reference_accuracy_target=config.reference_policy.target,
         reference_task_energy_j=reference_task_energy,
         critical_slot_energy_j=critical_slot_energy,
         supply=supply,
@@ -354,15 +368,14 @@ def accuracy_target_options(accuracy: np.ndarray, energy_mean: np.ndarray, targe
 
 
 def _supply_params(config: ScenarioConfig, critical_slot_energy: float) -> SupplyParams:
-    from lrm_gym.core.supply import supply_max  # local import: supply.py needs SupplyParams
-
     s = config.supply
     mean_j = s.mean_w * config.slot_seconds if s.mean_w is not None else s.provisioning * critical_slot_energy  # type: ignore[operator]
     trace = load_trace(s.trace) if s.trace is not None else None
-    partial = SupplyParams(
+    std_j = s.std_w * config.slot_seconds
+    return SupplyParams(
         kind=s.kind,
         mean_j=float(mean_j),
-        std_j=s.std_w * config.slot_seconds,
+        std_j=std_j,
         phi=s.phi,
         cloud_mean=s.cloud_mean,
         cloud_std=s.cloud_std,
@@ -370,6 +383,100 @@ def _supply_params(config: ScenarioConfig, critical_slot_energy: float) -> Suppl
         trace_seconds_per_row=s.trace_seconds_per_row,
         forecast_horizon=s.forecast.horizon,
         forecast_noise=s.forecast.noise,
-        max_j=0.0,
+        max_j=supply_max(s.kind, float(mean_j), std_j, s.cloud_mean, s.cloud_std, trace),
     )
-    return SupplyParams(**{**partial.__dict__, "max_j": supply_max(partial)})
+
+
+def _kernel_tables(params: Params) -> KernelTables:
+    """Lay out ``params`` for the kernels (called once per scenario through ``params.kernel``)."""
+    supply, storage = params.supply, params.storage
+    scalars = np.zeros(len(Scalar))
+    scalars[Scalar.HORIZON_SLOTS] = params.horizon_slots
+    scalars[Scalar.IDLE_J] = params.idle_j
+    scalars[Scalar.REWARD_AUXILIARY_PER_KWH] = params.reward_auxiliary_per_kwh
+    scalars[Scalar.REWARD_WASTE_PER_KWH] = params.reward_waste_per_kwh
+    scalars[Scalar.REWARD_WAITING_PER_TASK] = params.reward_waiting_per_task
+    scalars[Scalar.REWARD_DROP] = params.reward_drop
+    scalars[Scalar.EXPECTED_QUALITY] = params.reward_expected_quality
+    scalars[Scalar.ARRIVAL_KIND] = ARRIVAL_KINDS.index(params.arrival_kind)
+    scalars[Scalar.ARRIVAL_DISPERSION] = params.arrival_dispersion
+    scalars[Scalar.DIFFICULTY_VISIBLE] = params.difficulty_visible
+    scalars[Scalar.DIFFICULTY_NOISE] = params.difficulty_noise
+    scalars[Scalar.MAX_DIFFICULTY] = params.max_difficulty
+    scalars[Scalar.STORAGE_CAPACITY_J] = storage.capacity_j
+    scalars[Scalar.STORAGE_INITIAL_J] = storage.initial_j
+    scalars[Scalar.CHARGE_EFFICIENCY] = storage.charge_efficiency
+    scalars[Scalar.DISCHARGE_EFFICIENCY] = storage.discharge_efficiency
+    scalars[Scalar.MAX_CHARGE_J] = storage.max_charge_j
+    scalars[Scalar.MAX_DISCHARGE_J] = storage.max_discharge_j
+    scalars[Scalar.SUPPLY_KIND] = SUPPLY_KINDS.index(supply.kind)
+    scalars[Scalar.SUPPLY_MEAN_J] = supply.mean_j
+    scalars[Scalar.SUPPLY_STD_J] = supply.std_j
+    scalars[Scalar.SUPPLY_PHI] = supply.phi
+    scalars[Scalar.SUPPLY_MAX_J] = supply.max_j
+    scalars[Scalar.CLOUD_MEAN] = supply.cloud_mean
+    scalars[Scalar.CLOUD_STD] = supply.cloud_std
+    is_solar = supply.kind == "solar"
+    scalars[Scalar.SOLAR_SCALE_J] = solar_scale(supply.mean_j, supply.cloud_mean, supply.cloud_std) if is_solar else 0.0
+    scalars[Scalar.FORECAST_NOISE] = supply.forecast_noise
+    scalars[Scalar.QUEUE_PREVIEW] = params.queue_preview
+    scalars[Scalar.INVERSE_SLOT_ENERGY_UNIT] = 1.0 / params.slot_energy_unit_j
+
+    length = params.horizon_slots + supply.forecast_horizon
+    trace = np.zeros(1)
+    shape = np.zeros(length)
+    if supply.kind == "solar":
+        shape = solar_shape(params.start_hour, params.slot_seconds, length)
+    elif supply.kind == "trace":
+        assert supply.trace is not None
+        trace = supply.trace * (supply.mean_j / supply.trace.mean())
+        shape = np.floor(np.arange(length) * params.slot_seconds / supply.trace_seconds_per_row)
+
+    class_columns = {
+        ClassColumn.WEIGHT_CDF: np.cumsum(params.class_weight),
+        ClassColumn.DIFFICULTY_LO: params.class_difficulty_lo,
+        ClassColumn.DIFFICULTY_HI: params.class_difficulty_hi,
+        ClassColumn.PROMPT_TOKENS: params.class_prompt_tokens,
+        ClassColumn.SLACK_SLOTS: params.class_slack,
+        ClassColumn.VALUE: params.class_value,
+    }
+    capacity = params.model_capacity_tokens
+    model_columns = {
+        ModelColumn.TOKENS_PER_STEP: params.model_tokens_per_step,
+        ModelColumn.JOULES_PER_TOKEN: params.model_joules_per_token,
+        ModelColumn.CAPACITY_TOKENS: capacity,
+        ModelColumn.INVERSE_CAPACITY: np.where(np.isfinite(capacity), 1.0 / capacity, 0.0),
+    }
+    option_columns = {OptionColumn.MODEL: params.option_model, OptionColumn.STEP_CAP: params.option_cap}
+    hour = (params.start_hour + np.arange(params.horizon_slots) * (params.slot_seconds / 3600.0)) % 24.0
+    profile = params.arrival_profile
+    slot_columns = {
+        SlotColumn.PRICE_PER_KWH: params.price_per_kwh[hour.astype(np.int64)],
+        SlotColumn.CARBON_G_PER_KWH: params.carbon_g_per_kwh[hour.astype(np.int64)],
+        SlotColumn.SIN_HOUR: np.sin(hour * (2.0 * np.pi / 24.0)),
+        SlotColumn.COS_HOUR: np.cos(hour * (2.0 * np.pi / 24.0)),
+        SlotColumn.ARRIVAL_RATE: params.arrival_rate
+        * profile[(hour * profile.size / 24.0).astype(np.int64) % profile.size],
+    }
+    d = params.obs_option_table.shape[1]
+    task_rows = np.repeat(params.obs_task_table[:, None, :], d, axis=1)
+    return KernelTables(
+        scalars=scalars,
+        option_tab=_table(option_columns, np.int64),
+        worst_tokens=np.ascontiguousarray(params.worst_tokens, dtype=np.float64),
+        step_cdf=np.ascontiguousarray(params.step_cdf, dtype=np.float64),
+        gamma_pow=np.ascontiguousarray(params.gamma_pow, dtype=np.float64),
+        class_tab=_table(class_columns, np.float64),
+        model_tab=_table(model_columns, np.float64),
+        accuracy=np.ascontiguousarray(params.accuracy, dtype=np.float64),
+        slot_tab=_table(slot_columns, np.float64),
+        supply_shape=np.ascontiguousarray(shape, dtype=np.float64),
+        trace=np.ascontiguousarray(trace, dtype=np.float64),
+        obs_head=np.ascontiguousarray(np.concatenate([task_rows, params.obs_option_table], axis=2), dtype=np.float32),
+    )
+
+
+def _table(columns: dict, dtype: type) -> np.ndarray:
+    """A C-contiguous ``(rows, len(columns))`` table whose column ``k`` is ``columns[k]`` (keys ``0..n-1``)."""
+    assert sorted(columns) == list(range(len(columns))), "every column of the table, once"
+    return np.ascontiguousarray(np.stack([columns[k] for k in sorted(columns)], axis=1), dtype=dtype)
