@@ -1,4 +1,4 @@
-"""Closed-form theory of energy-aware routing (DESIGN section 5; arXiv 2601.00823).
+"""Closed-form theory of energy-aware routing (the README's "Model" section; arXiv 2601.00823).
 
 The simulator's slot balance is the Lindley recursion of a supply-demand imbalance. Per slot ``t`` the demand
 is ``D_t = sum_{j <= A_t} X_j + idle`` (``A_t`` arrivals, ``X_j`` the energy of task ``j`` under the routing
@@ -270,7 +270,7 @@ def variance_aware_mix(
     A router that sees a decision type ``t`` (e.g. task class and difficulty, with probability ``w_t``) picks
     option ``o`` with probability ``pi[t, o]``. The task energy ``X`` then has mean ``sum w pi mu`` and second
     moment ``sum w pi (s^2 + mu^2)``, both linear in ``pi``. Fixing the mean at the critical value fixes
-    ``E[X]^2``, so minimising the second moment minimises ``Var(X)`` (DESIGN section 5)::
+    ``E[X]^2``, so minimising the second moment minimises ``Var(X)``::
 
         minimise    sum_{t,o} w_t pi[t,o] (s[t,o]^2 + mu[t,o]^2)
         subject to  sum_o pi[t,o] = 1 for every t,    pi >= 0 (and 0 where not ``allowed``)

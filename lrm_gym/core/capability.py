@@ -1,4 +1,4 @@
-"""Training-compute scaling laws: model size -> capability and energy per token (DESIGN sections 2, 9).
+"""Training-compute scaling laws: model size -> capability and energy per token.
 
 Sources:
 - Chinchilla (Hoffmann et al. 2022): reducible loss ``dL(N) = 406.4 / N^0.34 + 410.7 / D^0.28`` with

@@ -1,4 +1,4 @@
-"""Transitions of the simulator for a batch of environments (DESIGN sections 2 and 3), compiled with numba.
+"""Transitions of the simulator for a batch of environments, compiled with numba.
 
 One *step* is one routing decision. A slot opens (baseline, forecast, arrivals), its present tasks are
 decided one per step (defer or dispatch to an option), then it closes (energy balance with storage,

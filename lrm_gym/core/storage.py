@@ -1,4 +1,4 @@
-"""The slot energy balance with optional storage (DESIGN section 2).
+"""The slot energy balance with optional storage.
 
 Baseline serves demand first; surplus charges storage within the power limit and the room left (counted
 at the charge efficiency), the rest is waste. A deficit is met by discharge within the power limit and the

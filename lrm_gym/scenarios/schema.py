@@ -1,4 +1,4 @@
-"""Pydantic v2 schema of a scenario file (DESIGN section 4).
+"""Pydantic v2 schema of a scenario file (the README's "Scenarios" section describes every key).
 
 Every model is frozen and forbids unknown keys, so a typo in a YAML file or an ``overrides`` dict fails
 loudly with the key path instead of being ignored. Range checks live in the field declarations; the few
