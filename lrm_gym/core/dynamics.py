@@ -488,17 +488,8 @@ def observe(params: Params, state: State, rows: np.ndarray) -> dict[str, np.ndar
     """Fresh observation arrays ``(len(rows), dim)`` per key for the head task of each row."""
     layout = observation_layout(params)
     obs = np.empty((rows.size, layout.size), np.float32)
-    _kernel(
-        _OBSERVE,
-        params.kernel_arrays,
-        state.arrays(),
-        rows,
-        _NO_ACTIONS,
-        _NO_ROWS_FLAGS,
-        _NO_REWARDS,
-        obs,
-        _NO_ROWS_FLAGS,
-    )
+    no_flags = _NO_ROWS_FLAGS
+    _kernel(_OBSERVE, params.kernel_arrays, state.arrays(), rows, _NO_ACTIONS, no_flags, _NO_REWARDS, obs, no_flags)
     return layout.split(obs)
 
 

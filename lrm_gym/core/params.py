@@ -9,7 +9,9 @@ otherwise.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +19,7 @@ from lrm_gym.core import capability
 from lrm_gym.core.kinds import ARRIVAL_KINDS, SUPPLY_KINDS
 from lrm_gym.core.layout import positions
 from lrm_gym.core.outcomes import step_cdf_table, step_moments
-from lrm_gym.core.supply_math import solar_scale, solar_shape, supply_max
+from lrm_gym.core.supply_math import solar_shape, supply_max
 from lrm_gym.core.tables import ClassColumn, KernelTables, ModelColumn, OptionColumn, Scalar, SlotColumn
 from lrm_gym.core.units import JOULES_PER_KWH, JOULES_PER_WH
 from lrm_gym.scenarios.loader import load_trace
@@ -390,37 +392,37 @@ def _supply_params(config: ScenarioConfig, critical_slot_energy: float) -> Suppl
 def _kernel_tables(params: Params) -> KernelTables:
     """Lay out ``params`` for the kernels (called once per scenario through ``params.kernel``)."""
     supply, storage = params.supply, params.storage
-    scalars = np.zeros(len(Scalar))
-    scalars[Scalar.HORIZON_SLOTS] = params.horizon_slots
-    scalars[Scalar.IDLE_J] = params.idle_j
-    scalars[Scalar.REWARD_AUXILIARY_PER_KWH] = params.reward_auxiliary_per_kwh
-    scalars[Scalar.REWARD_WASTE_PER_KWH] = params.reward_waste_per_kwh
-    scalars[Scalar.REWARD_WAITING_PER_TASK] = params.reward_waiting_per_task
-    scalars[Scalar.REWARD_DROP] = params.reward_drop
-    scalars[Scalar.EXPECTED_QUALITY] = params.reward_expected_quality
-    scalars[Scalar.ARRIVAL_KIND] = ARRIVAL_KINDS.index(params.arrival_kind)
-    scalars[Scalar.ARRIVAL_DISPERSION] = params.arrival_dispersion
-    scalars[Scalar.DIFFICULTY_VISIBLE] = params.difficulty_visible
-    scalars[Scalar.DIFFICULTY_NOISE] = params.difficulty_noise
-    scalars[Scalar.MAX_DIFFICULTY] = params.max_difficulty
-    scalars[Scalar.STORAGE_CAPACITY_J] = storage.capacity_j
-    scalars[Scalar.STORAGE_INITIAL_J] = storage.initial_j
-    scalars[Scalar.CHARGE_EFFICIENCY] = storage.charge_efficiency
-    scalars[Scalar.DISCHARGE_EFFICIENCY] = storage.discharge_efficiency
-    scalars[Scalar.MAX_CHARGE_J] = storage.max_charge_j
-    scalars[Scalar.MAX_DISCHARGE_J] = storage.max_discharge_j
-    scalars[Scalar.SUPPLY_KIND] = SUPPLY_KINDS.index(supply.kind)
-    scalars[Scalar.SUPPLY_MEAN_J] = supply.mean_j
-    scalars[Scalar.SUPPLY_STD_J] = supply.std_j
-    scalars[Scalar.SUPPLY_PHI] = supply.phi
-    scalars[Scalar.SUPPLY_MAX_J] = supply.max_j
-    scalars[Scalar.CLOUD_MEAN] = supply.cloud_mean
-    scalars[Scalar.CLOUD_STD] = supply.cloud_std
-    is_solar = supply.kind == "solar"
-    scalars[Scalar.SOLAR_SCALE_J] = solar_scale(supply.mean_j, supply.cloud_mean, supply.cloud_std) if is_solar else 0.0
-    scalars[Scalar.FORECAST_NOISE] = supply.forecast_noise
-    scalars[Scalar.QUEUE_PREVIEW] = params.queue_preview
-    scalars[Scalar.INVERSE_SLOT_ENERGY_UNIT] = 1.0 / params.slot_energy_unit_j
+    scalar_values = {
+        Scalar.HORIZON_SLOTS: params.horizon_slots,
+        Scalar.IDLE_J: params.idle_j,
+        Scalar.REWARD_AUXILIARY_PER_KWH: params.reward_auxiliary_per_kwh,
+        Scalar.REWARD_WASTE_PER_KWH: params.reward_waste_per_kwh,
+        Scalar.REWARD_WAITING_PER_TASK: params.reward_waiting_per_task,
+        Scalar.REWARD_DROP: params.reward_drop,
+        Scalar.EXPECTED_QUALITY: params.reward_expected_quality,
+        Scalar.ARRIVAL_KIND: ARRIVAL_KINDS.index(params.arrival_kind),
+        Scalar.ARRIVAL_DISPERSION: params.arrival_dispersion,
+        Scalar.DIFFICULTY_VISIBLE: params.difficulty_visible,
+        Scalar.DIFFICULTY_NOISE: params.difficulty_noise,
+        Scalar.MAX_DIFFICULTY: params.max_difficulty,
+        Scalar.STORAGE_CAPACITY_J: storage.capacity_j,
+        Scalar.STORAGE_INITIAL_J: storage.initial_j,
+        Scalar.CHARGE_EFFICIENCY: storage.charge_efficiency,
+        Scalar.DISCHARGE_EFFICIENCY: storage.discharge_efficiency,
+        Scalar.MAX_CHARGE_J: storage.max_charge_j,
+        Scalar.MAX_DISCHARGE_J: storage.max_discharge_j,
+        Scalar.SUPPLY_KIND: SUPPLY_KINDS.index(supply.kind),
+        Scalar.SUPPLY_MEAN_J: supply.mean_j,
+        Scalar.SUPPLY_STD_J: supply.std_j,
+        Scalar.SUPPLY_PHI: supply.phi,
+        Scalar.SUPPLY_MAX_J: supply.max_j,
+        Scalar.CLOUD_MEAN: supply.cloud_mean,
+        Scalar.CLOUD_STD: supply.cloud_std,
+        Scalar.SOLAR_SCALE_J: supply.max_j if supply.kind == "solar" else 0.0,  # a solar supply peaks at its scale
+        Scalar.FORECAST_NOISE: supply.forecast_noise,
+        Scalar.QUEUE_PREVIEW: params.queue_preview,
+        Scalar.INVERSE_SLOT_ENERGY_UNIT: 1.0 / params.slot_energy_unit_j,
+    }
 
     length = params.horizon_slots + supply.forecast_horizon
     trace = np.zeros(1)
@@ -461,7 +463,7 @@ def _kernel_tables(params: Params) -> KernelTables:
     d = params.obs_option_table.shape[1]
     task_rows = np.repeat(params.obs_task_table[:, None, :], d, axis=1)
     return KernelTables(
-        scalars=scalars,
+        scalars=np.array(_in_order(scalar_values), dtype=np.float64),
         option_tab=_table(option_columns, np.int64),
         worst_tokens=np.ascontiguousarray(params.worst_tokens, dtype=np.float64),
         step_cdf=np.ascontiguousarray(params.step_cdf, dtype=np.float64),
@@ -476,7 +478,14 @@ def _kernel_tables(params: Params) -> KernelTables:
     )
 
 
-def _table(columns: dict, dtype: type) -> np.ndarray:
-    """A C-contiguous ``(rows, len(columns))`` table whose column ``k`` is ``columns[k]`` (keys ``0..n-1``)."""
-    assert sorted(columns) == list(range(len(columns))), "every column of the table, once"
-    return np.ascontiguousarray(np.stack([columns[k] for k in sorted(columns)], axis=1), dtype=dtype)
+def _table(columns: dict[IntEnum, Any], dtype: type) -> np.ndarray:
+    """A C-contiguous ``(rows, len(columns))`` table whose column ``k`` is ``columns[k]``."""
+    return np.ascontiguousarray(np.stack(_in_order(columns), axis=1), dtype=dtype)
+
+
+def _in_order(values: dict[IntEnum, Any]) -> list[Any]:
+    """The values of a dict keyed by every member of one IntEnum, in the members' order."""
+    columns: type[IntEnum] = type(next(iter(values)))
+    members = list(columns)
+    assert sorted(values) == members, f"{columns.__name__}: set every member once"
+    return [values[m] for m in members]
