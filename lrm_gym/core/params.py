@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -36,6 +36,9 @@ __all__ = [  # JOULES_PER_* and *_KINDS: re-exported from their homes, where the
     "accuracy_target_options",
     "build_params",
 ]
+
+
+_Column = TypeVar("_Column", bound=IntEnum)  # a Scalar or a table's column name (lrm_gym.core.tables)
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -478,14 +481,14 @@ def _kernel_tables(params: Params) -> KernelTables:
     )
 
 
-def _table(columns: dict[IntEnum, Any], dtype: type) -> np.ndarray:
+def _table(columns: dict[_Column, Any], dtype: type) -> np.ndarray:
     """A C-contiguous ``(rows, len(columns))`` table whose column ``k`` is ``columns[k]``."""
     return np.ascontiguousarray(np.stack(_in_order(columns), axis=1), dtype=dtype)
 
 
-def _in_order(values: dict[IntEnum, Any]) -> list[Any]:
+def _in_order(values: dict[_Column, Any]) -> list[Any]:
     """The values of a dict keyed by every member of one IntEnum, in the members' order."""
-    columns: type[IntEnum] = type(next(iter(values)))
+    columns = type(next(iter(values)))
     members = list(columns)
     assert sorted(values) == members, f"{columns.__name__}: set every member once"
     return [values[m] for m in members]
