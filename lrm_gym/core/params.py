@@ -21,7 +21,7 @@ from lrm_gym.core.layout import positions
 from lrm_gym.core.outcomes import step_cdf_table, step_moments
 from lrm_gym.core.supply_math import solar_shape, supply_max
 from lrm_gym.core.tables import ClassColumn, KernelTables, ModelColumn, OptionColumn, Scalar, SlotColumn
-from lrm_gym.core.units import JOULES_PER_KWH, JOULES_PER_WH
+from lrm_gym.core.units import JOULES_PER_KWH, JOULES_PER_WH, SECONDS_PER_HOUR
 from lrm_gym.scenarios.loader import load_trace
 from lrm_gym.scenarios.schema import HOURS_PER_DAY, ScenarioConfig
 
@@ -453,7 +453,7 @@ def _kernel_tables(params: Params) -> KernelTables:
         ModelColumn.INVERSE_CAPACITY: np.where(np.isfinite(capacity), 1.0 / capacity, 0.0),
     }
     option_columns = {OptionColumn.MODEL: params.option_model, OptionColumn.STEP_CAP: params.option_cap}
-    hour = (params.start_hour + np.arange(params.horizon_slots) * (params.slot_seconds / 3600.0)) % 24.0
+    hour = (params.start_hour + np.arange(params.horizon_slots) * (params.slot_seconds / SECONDS_PER_HOUR)) % 24.0
     profile = params.arrival_profile
     slot_columns = {
         SlotColumn.PRICE_PER_KWH: params.price_per_kwh[hour.astype(np.int64)],

@@ -8,6 +8,8 @@ import math
 import numpy as np
 from scipy import stats
 
+from lrm_gym.core.units import SECONDS_PER_HOUR
+
 UPPER_CLIP_SIGMAS = 8.0
 """Gaussian and AR(1) samples are clipped to ``mean + UPPER_CLIP_SIGMAS * std`` (see :mod:`.supply`)."""
 
@@ -28,7 +30,7 @@ def supply_max(
 
 def solar_shape(start_hour: float, slot_seconds: float, length: int) -> np.ndarray:
     """Clear-sky shape averaged over each slot; its mean over whole days is exactly ``1 / pi``."""
-    hours_per_slot = slot_seconds / 3600.0
+    hours_per_slot = slot_seconds / SECONDS_PER_HOUR
     edges = start_hour + hours_per_slot * np.arange(length + 1)
     return np.diff(_solar_integral(edges)) / hours_per_slot
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from lrm_gym.core.observation import observation_layout
 from lrm_gym.core.params import Params
-from lrm_gym.core.units import JOULES_PER_KWH
+from lrm_gym.core.units import JOULES_PER_KWH, SECONDS_PER_HOUR
 
 PANEL_HEIGHT, PANEL_WIDTH = 240, 480
 HISTORY_SLOTS = 96
@@ -66,7 +66,7 @@ def text_dashboard(params: Params, info: dict, observation: dict[str, np.ndarray
     kj = 1e-3
     layout = observation_layout(params)
     task, options, energy, queue = (observation[key] for key in ("task", "options", "energy", "queue"))
-    hour = (params.start_hour + info["slot"] * params.slot_seconds / 3600.0) % 24.0
+    hour = (params.start_hour + info["slot"] * params.slot_seconds / SECONDS_PER_HOUR) % 24.0
     totals = info["totals"]
     lines = [
         f"slot {info['slot']}/{params.horizon_slots}  time {int(hour):02d}:{int(hour % 1 * 60):02d}  "
