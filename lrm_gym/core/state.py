@@ -92,6 +92,7 @@ def _names(columns: type[IntEnum]) -> tuple[str, ...]:
 
 COUNTERS: tuple[str, ...] = _names(Counter)
 """Counter names, in column order (the ``info`` keys)."""
+# name -> column dicts, for code that looks columns up by their info key (and for earlier callers of C, I, F, Q)
 C = {name: i for i, name in enumerate(COUNTERS)}
 REWARD_COUNTERS = [int(c) for c in Counter if c.name.startswith("REWARD_")]
 FIRST_REWARD_COUNTER = Counter.REWARD_QUALITY
@@ -113,7 +114,7 @@ class _Column:
     """``state.<name>``: a writeable view of one column of ``state.ints`` or ``state.floats``."""
 
     def __init__(self, array: str, index: int) -> None:
-        self.array, self.index = array, index
+        self.array, self.index = array, int(index)
 
     def __get__(self, state: State, owner: type | None = None) -> np.ndarray:
         return getattr(state, self.array)[:, self.index]
@@ -141,20 +142,20 @@ class State:
     mask: np.ndarray  # (n, 1 + O) bool, valid actions for the head task
     rng: np.ndarray  # (n, rng.WORDS) uint64 generator state
 
-    slot = _Column("ints", I["slot"])
-    truncated = _Column("ints", I["truncated"])
-    q_len = _Column("ints", I["q_len"])
-    n_present = _Column("ints", I["n_present"])
-    head = _Column("ints", I["head"])
-    slot_deferred = _Column("ints", I["slot_deferred"])
-    task_option = _Column("ints", I["task_option"])
-    baseline_j = _Column("floats", F["baseline_j"])
-    storage_j = _Column("floats", F["storage_j"])
-    arrival_carry = _Column("floats", F["arrival_carry"])
-    slot_task_j = _Column("floats", F["slot_task_j"])
-    task_energy_j = _Column("floats", F["task_energy_j"])
-    task_tokens = _Column("floats", F["task_tokens"])
-    task_correct = _Column("floats", F["task_correct"])
+    slot = _Column("ints", IntField.SLOT)
+    truncated = _Column("ints", IntField.TRUNCATED)
+    q_len = _Column("ints", IntField.Q_LEN)
+    n_present = _Column("ints", IntField.N_PRESENT)
+    head = _Column("ints", IntField.HEAD)
+    slot_deferred = _Column("ints", IntField.SLOT_DEFERRED)
+    task_option = _Column("ints", IntField.TASK_OPTION)
+    baseline_j = _Column("floats", FloatField.BASELINE_J)
+    storage_j = _Column("floats", FloatField.STORAGE_J)
+    arrival_carry = _Column("floats", FloatField.ARRIVAL_CARRY)
+    slot_task_j = _Column("floats", FloatField.SLOT_TASK_J)
+    task_energy_j = _Column("floats", FloatField.TASK_ENERGY_J)
+    task_tokens = _Column("floats", FloatField.TASK_TOKENS)
+    task_correct = _Column("floats", FloatField.TASK_CORRECT)
 
     @classmethod
     def allocate(cls, params: Params, n: int) -> State:
