@@ -16,8 +16,7 @@ import gymnasium as gym
 import numpy as np
 
 import lrm_gym  # noqa: F401  (registers the env ids)
-
-JOULES_PER_KWH = 3.6e6
+from lrm_gym.core.units import JOULES_PER_KWH
 
 
 class Policy(Protocol):

@@ -18,6 +18,7 @@ from agents.benchmark.runs import RunResult
 from agents.benchmark.statistics import CONFIDENCE, Row, Verdict
 from agents.benchmark.suite import Suite
 from agents.evaluation import METRICS
+from lrm_gym.core.units import JOULES_PER_KWH
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("episode_return", "return"),
@@ -289,7 +290,7 @@ def plot_energy_balance(report: Report, scenario: str, path: Path) -> bool:
     fig, axes = plt.subplots(len(picks), 1, figsize=(9, 2.6 * len(picks)), sharex=True, squeeze=False)
     for ax, (label, result) in zip(axes[:, 0], picks, strict=True):
         series = {k: np.asarray(v) for k, v in result.trajectory.items()}
-        kwh = 3.6e6
+        kwh = JOULES_PER_KWH
         slots = series["slot"]
         ax.plot(slots, series["baseline_j"] / kwh, color="tab:green", label="baseline")
         ax.plot(slots, series["demand_j"] / kwh, color="tab:blue", label="demand")

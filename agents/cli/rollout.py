@@ -15,7 +15,7 @@ from rich.table import Table
 
 import lrm_gym
 from agents.policies.analytic import AccuracyTarget
-from lrm_gym.core.params import JOULES_PER_KWH
+from lrm_gym.core.units import JOULES_PER_KWH
 from lrm_gym.registration import SCENARIO_IDS, env_id
 
 

@@ -48,7 +48,7 @@ def params_for(overrides: Mapping[str, Any], scenario: str = "critical") -> Para
 
 def reference_rule(params: Params) -> AccuracyTarget:
     """The scenario's reference rule, whose critical supply defines ``provisioning``."""
-    return AccuracyTarget(params, target=params.config.reference_policy.target)
+    return AccuracyTarget(params, target=params.reference_accuracy_target)
 
 
 def per_env(series: SlotSeries, values: np.ndarray) -> tuple[float, float]:

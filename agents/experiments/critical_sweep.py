@@ -20,7 +20,7 @@ from agents.experiments.common import (
 )
 from agents.experiments.simulate import simulate
 from lrm_gym import theory
-from lrm_gym.core.params import JOULES_PER_WH
+from lrm_gym.core.units import JOULES_PER_WH
 
 
 def critical_sweep(out: Path, settings: Settings) -> tuple[Path, Path]:

@@ -22,7 +22,8 @@ from agents.policies.analytic import (
     StaticPolicy,
 )
 from lrm_gym import theory
-from lrm_gym.core.params import JOULES_PER_KWH, Params, build_params
+from lrm_gym.core.params import Params, build_params
+from lrm_gym.core.units import JOULES_PER_KWH
 from lrm_gym.registration import SCENARIO_IDS
 from lrm_gym.scenarios.loader import load_scenario
 

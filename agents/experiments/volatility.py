@@ -25,7 +25,8 @@ from agents.policies.analytic import (
     StaticPolicy,
 )
 from lrm_gym import theory
-from lrm_gym.core.params import JOULES_PER_WH, Params
+from lrm_gym.core.params import Params
+from lrm_gym.core.units import JOULES_PER_WH
 from lrm_gym.scenarios.loader import merge_overrides
 
 

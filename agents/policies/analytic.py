@@ -35,6 +35,7 @@ import gymnasium as gym
 import numpy as np
 
 from lrm_gym import theory
+from lrm_gym.core.observation import observation_layout
 from lrm_gym.core.params import Params, accuracy_target_options, build_params
 from lrm_gym.scenarios.loader import load_scenario
 
@@ -47,10 +48,8 @@ class AnalyticPolicy(ABC):
 
     def __init__(self, params: Params) -> None:
         self.params = params
-        o, c = params.n_options, params.n_classes
-        self._n_options, self._n_classes = o, c
-        forecast = params.supply.forecast_horizon
-        self._forecast = slice(3, 3 + forecast)
+        self._n_options = params.n_options
+        self._layout = observation_layout(params)
 
     @classmethod
     def from_env(cls, env: gym.Env, **kwargs: Any) -> AnalyticPolicy:
@@ -95,19 +94,18 @@ class AnalyticPolicy(ABC):
         """Actions ``(n,)`` for a batch of observations and their masks ``(n, 1 + O)``."""
 
     def _mask(self, obs: dict[str, np.ndarray]) -> np.ndarray:
-        o, c = self._n_options, self._n_classes
-        feasible = obs["options"][:, 4 * o : 5 * o] > 0.5
-        can_defer = obs["task"][:, c + 2] > 0
+        feasible = obs["options"][:, self._layout.options.feasible] > 0.5
+        can_defer = obs["task"][:, self._layout.task.slack] > 0
         return np.concatenate([can_defer[:, None], feasible], axis=1)
 
     def _decision_type(self, obs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Class and difficulty-index of each observed task (the env's ``q_table``)."""
         params = self.params
         task = obs["task"]
-        cls = np.argmax(task[:, : self._n_classes], axis=1)
+        cls = np.argmax(task[:, self._layout.task.one_hot_class], axis=1)
         if not params.difficulty_visible:
             return cls, np.full(cls.shape, params.hidden_difficulty_index)
-        index = np.clip(np.rint(task[:, self._n_classes]).astype(np.int64), 1, params.max_difficulty)
+        index = np.clip(np.rint(task[:, self._layout.task.difficulty]).astype(np.int64), 1, params.max_difficulty)
         return cls, index
 
 
@@ -403,9 +401,14 @@ class SupplyTracking(AnalyticPolicy):
         n = mask.shape[0]
         rows = np.arange(n)
         energy_obs = obs["energy"] * params.slot_energy_unit_j  # back to joules
-        baseline, committed, storage = energy_obs[:, 0], energy_obs[:, 1], energy_obs[:, 2]
+        parts, queue = self._layout.energy, self._layout.queue
+        baseline, committed, storage = (
+            energy_obs[:, parts.baseline],
+            energy_obs[:, parts.committed],
+            energy_obs[:, parts.storage],
+        )
         release = (storage - self.reserve * params.storage.capacity_j) / self.rebalance_slots
-        left = np.maximum(obs["queue"][:, 1], 1.0)
+        left = np.maximum(obs["queue"][:, queue.left], 1.0)
         allowance = (baseline + release - committed) / left
 
         cls, index = self._decision_type(obs)
@@ -421,12 +424,12 @@ class SupplyTracking(AnalyticPolicy):
         action = 1 + choice
         if self.defer and params.supply.forecast_horizon > 0:
             # wait only for a next slot forecast to beat this one and to cover an average slot's demand
-            next_supply = energy_obs[rows, self._forecast.start]
+            next_supply = energy_obs[rows, parts.forecast.start]
             richer_next = (next_supply > baseline) & (next_supply >= params.slot_energy_unit_j)
             # deferring into a queue that the next slot's arrivals (mean + 3 std at the busiest hour) would overflow
             # drops tasks
             busiest = params.arrival_rate * params.arrival_profile.max()
-            room = obs["queue"][:, 0] + busiest + 3.0 * math.sqrt(busiest) <= params.queue_capacity
+            room = obs["queue"][:, queue.queued] + busiest + 3.0 * math.sqrt(busiest) <= params.queue_capacity
             wait = ~fits.any(axis=1) & mask[:, 0] & richer_next & room
             action = np.where(wait, 0, action)
         return np.where(feasible.any(axis=1), action, 0)

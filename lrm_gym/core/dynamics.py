@@ -13,102 +13,44 @@ environments never runs in Python. Each row draws only from its own random strea
 row's trajectory depends on its seed and actions alone, whatever batch it runs in.
 
 The entry point takes the parameter arrays (``params.kernel``) and the state arrays (``state.arrays()``)
-as separate arguments because that is what crossing into compiled code costs least for; inside, they are
-regrouped as the named tuples :class:`~lrm_gym.core.tables.KernelTables` and :class:`Rows`. ``rows`` are
-int64 indices into the state and are not range-checked in compiled code (the envs pass their own).
+as two plain tuples, which is what crossing into compiled code costs least for; inside, they are regrouped
+as the named tuples :class:`~lrm_gym.core.tables.KernelTables` (``t``) and
+:class:`~lrm_gym.core.state.StateArrays` (``s``). ``rows`` are int64 indices of the state's rows (``r`` one
+of them) and are not range-checked in compiled code (the envs pass their own).
 """
 
 from __future__ import annotations
 
-import inspect
 import math
-from dataclasses import fields
-from typing import NamedTuple
 
 import numpy as np
 
 from lrm_gym.core import rng
 from lrm_gym.core.compiled import compiled, inlined, prefetch
+from lrm_gym.core.kinds import ARRIVAL_CONSTANT, ARRIVAL_POISSON
 from lrm_gym.core.observation import observation_layout, observe_row
 from lrm_gym.core.outcomes import sample_outcome
-from lrm_gym.core.params import JOULES_PER_KWH, Params
-from lrm_gym.core.state import COUNTERS, NO_OPTION, C, F, I, Q, State
+from lrm_gym.core.params import Params
+from lrm_gym.core.state import (
+    FIRST_REWARD_COUNTER,
+    NO_OPTION,
+    Counter,
+    FloatField,
+    IntField,
+    State,
+    StateArrays,
+    TaskField,
+)
 from lrm_gym.core.storage import balance_slot
 from lrm_gym.core.supply import forecast_into, sample_path
-from lrm_gym.core.tables import (
-    ARRIVAL_CONSTANT,
-    ARRIVAL_POISSON,
-    CLS_HI,
-    CLS_LO,
-    CLS_PROMPT,
-    CLS_SLACK,
-    CLS_VALUE,
-    CLS_WEIGHT_CDF,
-    MOD_CAPACITY,
-    MOD_JOULES_PER_TOKEN,
-    MOD_TOKENS_PER_STEP,
-    OPT_CAP,
-    OPT_MODEL,
-    S_ARRIVAL_DISPERSION,
-    S_ARRIVAL_KIND,
-    S_CHARGE_EFFICIENCY,
-    S_DIFFICULTY_NOISE,
-    S_DIFFICULTY_VISIBLE,
-    S_DISCHARGE_EFFICIENCY,
-    S_EXPECTED_QUALITY,
-    S_HORIZON,
-    S_IDLE_J,
-    S_MAX_CHARGE,
-    S_MAX_DIFFICULTY,
-    S_MAX_DISCHARGE,
-    S_REWARD_AUX,
-    S_REWARD_DROP,
-    S_REWARD_WAIT,
-    S_REWARD_WASTE,
-    S_STORAGE_CAPACITY,
-    S_STORAGE_INITIAL,
-    SLOT_ARRIVAL_RATE,
-    SLOT_CARBON,
-    SLOT_PRICE,
-    KernelTables,
-)
+from lrm_gym.core.tables import ClassColumn, KernelTables, ModelColumn, OptionColumn, Scalar, SlotColumn
+from lrm_gym.core.units import JOULES_PER_KWH
 
 
 class InvalidActionError(ValueError):
     """An action outside the action space or masked for the current task."""
 
 
-class Rows(NamedTuple):
-    """The arrays of a :class:`State` inside compiled code (same names, same order)."""
-
-    ints: np.ndarray
-    floats: np.ndarray
-    supply_path: np.ndarray
-    forecast_j: np.ndarray
-    queue: np.ndarray
-    tokens_left: np.ndarray
-    step: np.ndarray
-    totals: np.ndarray
-    mask: np.ndarray
-    rng: np.ndarray
-
-
-# Columns as compile-time constants (numba reads module-level ints, not dict lookups).
-_SLOT, _TRUNCATED, _Q_LEN, _N_PRESENT, _HEAD = I["slot"], I["truncated"], I["q_len"], I["n_present"], I["head"]
-_SLOT_DEFERRED, _TASK_OPTION = I["slot_deferred"], I["task_option"]
-_BASELINE, _STORAGE, _CARRY, _SLOT_TASK_J = F["baseline_j"], F["storage_j"], F["arrival_carry"], F["slot_task_j"]
-_TASK_ENERGY, _TASK_TOKENS, _TASK_CORRECT = F["task_energy_j"], F["task_tokens"], F["task_correct"]
-_Q_CLASS, _Q_DIFFICULTY, _Q_ESTIMATE, _Q_TABLE = Q["class"], Q["difficulty"], Q["estimate"], Q["table"]
-_Q_SLACK, _Q_AGE, _Q_U_SKILL, _Q_U_STEPS, _Q_DONE = Q["slack"], Q["age"], Q["u_skill"], Q["u_steps"], Q["done"]
-_C_BASELINE, _C_DEMAND, _C_AUX, _C_WASTE = C["baseline_j"], C["demand_j"], C["auxiliary_j"], C["waste_j"]
-_C_CHARGE, _C_DISCHARGE, _C_SLOTS = C["charge_j"], C["discharge_j"], C["slots_closed"]
-_C_ARRIVED, _C_DISPATCHED, _C_CORRECT = C["tasks_arrived"], C["tasks_dispatched"], C["tasks_correct"]
-_C_DROPPED, _C_DEFERRED, _C_WAIT = C["tasks_dropped"], C["tasks_deferred"], C["wait_slots"]
-_C_COST, _C_CARBON = C["auxiliary_cost"], C["auxiliary_carbon_g"]
-_C_R_QUALITY, _C_R_AUX, _C_R_WASTE = C["reward_quality"], C["reward_auxiliary"], C["reward_waste"]
-_C_R_WAITING, _C_R_DROP = C["reward_waiting"], C["reward_drop"]
-_REWARD_START = COUNTERS.index("reward_quality")
-assert all(k.startswith("reward_") for k in COUNTERS[_REWARD_START:]), "reward counters must come last"
 _ARRIVAL_RATE_EPS = 1e-9  # `constant` arrivals: 0.1 * 10 must count as 1 task, not 0.9999...
 
 
@@ -118,15 +60,15 @@ _ARRIVAL_RATE_EPS = 1e-9  # `constant` arrivals: 0.1 * 10 must count as 1 task, 
 
 
 @inlined
-def _reset_row(t: KernelTables, s: Rows, r: int) -> None:
+def _reset_row(t: KernelTables, s: StateArrays, r: int) -> None:
     """A new episode: fresh supply path, storage, empty queue, slot 0 opened, advanced to a decision."""
     s.step[r, :] = 0.0
-    s.ints[r, _SLOT] = 0
-    s.ints[r, _TRUNCATED] = 0
-    s.ints[r, _Q_LEN] = 0
+    s.ints[r, IntField.SLOT] = 0
+    s.ints[r, IntField.TRUNCATED] = 0
+    s.ints[r, IntField.Q_LEN] = 0
     sample_path(t, s.supply_path[r], s.rng[r])
-    s.floats[r, _STORAGE] = t.scalars[S_STORAGE_INITIAL]
-    s.floats[r, _CARRY] = 0.0
+    s.floats[r, FloatField.STORAGE_J] = t.scalars[Scalar.STORAGE_INITIAL_J]
+    s.floats[r, FloatField.ARRIVAL_CARRY] = 0.0
     _clear_task(s, r)
     _open_slot(t, s, r)
     _advance(t, s, r)
@@ -135,88 +77,90 @@ def _reset_row(t: KernelTables, s: Rows, r: int) -> None:
 
 
 @inlined
-def _clear_task(s: Rows, r: int) -> None:
-    s.ints[r, _TASK_OPTION] = NO_OPTION
-    s.floats[r, _TASK_ENERGY] = 0.0
-    s.floats[r, _TASK_TOKENS] = 0.0
-    s.floats[r, _TASK_CORRECT] = 0.0
+def _clear_task(s: StateArrays, r: int) -> None:
+    s.ints[r, IntField.TASK_OPTION] = NO_OPTION
+    s.floats[r, FloatField.TASK_ENERGY_J] = 0.0
+    s.floats[r, FloatField.TASK_TOKENS] = 0.0
+    s.floats[r, FloatField.TASK_CORRECT] = 0.0
 
 
 @inlined
-def _step_row(t: KernelTables, s: Rows, r: int, action: int) -> float:
+def _step_row(t: KernelTables, s: StateArrays, r: int, action: int) -> float:
     """One decision on row ``r`` (already checked against its mask); returns the step reward."""
     s.step[r, :] = 0.0
     _clear_task(s, r)
-    if s.ints[r, _TRUNCATED] == 0:
+    if s.ints[r, IntField.TRUNCATED] == 0:
         if action == 0:
-            s.ints[r, _SLOT_DEFERRED] += 1
-            s.step[r, _C_DEFERRED] += 1.0
-            s.ints[r, _HEAD] += 1
+            s.ints[r, IntField.SLOT_DEFERRED] += 1
+            s.step[r, Counter.TASKS_DEFERRED] += 1.0
+            s.ints[r, IntField.HEAD] += 1
         else:
             _dispatch(t, s, r, action - 1)
         _advance(t, s, r)
     reward = 0.0
     for k in range(s.step.shape[1]):
         s.totals[r, k] += s.step[r, k]
-        if k >= _REWARD_START:
+        if k >= FIRST_REWARD_COUNTER:
             reward += s.step[r, k]
     return reward
 
 
 @inlined
-def _dispatch(t: KernelTables, s: Rows, r: int, option: int) -> None:
+def _dispatch(t: KernelTables, s: StateArrays, r: int, option: int) -> None:
     """Run the head task on ``option``: outcome, energy, capacity, quality reward."""
-    head = s.ints[r, _HEAD]
+    head = s.ints[r, IntField.HEAD]
     task = s.queue[r, head]
-    cls, m = int(task[_Q_CLASS]), int(task[_Q_DIFFICULTY])
-    model, cap = t.option_tab[option, OPT_MODEL], t.option_tab[option, OPT_CAP]
-    steps, correct = sample_outcome(t.step_cdf, t.gamma_pow, model, cap, m, task[_Q_U_SKILL], task[_Q_U_STEPS])
-    tokens = t.class_tab[cls, CLS_PROMPT] + t.model_tab[model, MOD_TOKENS_PER_STEP] * steps
-    energy = tokens * t.model_tab[model, MOD_JOULES_PER_TOKEN]
+    cls, m = int(task[TaskField.CLASS]), int(task[TaskField.DIFFICULTY])
+    model, cap = t.option_tab[option, OptionColumn.MODEL], t.option_tab[option, OptionColumn.STEP_CAP]
+    steps, correct = sample_outcome(
+        t.step_cdf, t.gamma_pow, model, cap, m, task[TaskField.U_SKILL], task[TaskField.U_STEPS]
+    )
+    tokens = t.class_tab[cls, ClassColumn.PROMPT_TOKENS] + t.model_tab[model, ModelColumn.TOKENS_PER_STEP] * steps
+    energy = tokens * t.model_tab[model, ModelColumn.JOULES_PER_TOKEN]
     s.tokens_left[r, model] -= tokens
-    s.floats[r, _SLOT_TASK_J] += energy
-    task[_Q_DONE] = 1.0
-    s.ints[r, _HEAD] = head + 1
-    value = t.class_tab[cls, CLS_VALUE]
+    s.floats[r, FloatField.SLOT_TASK_J] += energy
+    task[TaskField.DONE] = 1.0
+    s.ints[r, IntField.HEAD] = head + 1
+    value = t.class_tab[cls, ClassColumn.VALUE]
     correct_f = 1.0 if correct else 0.0
-    quality = value * (t.accuracy[cls, m, option] if t.scalars[S_EXPECTED_QUALITY] > 0 else correct_f)
-    s.step[r, _C_DISPATCHED] += 1.0
-    s.step[r, _C_CORRECT] += correct_f
-    s.step[r, _C_WAIT] += task[_Q_AGE]
-    s.step[r, _C_R_QUALITY] += quality
-    s.ints[r, _TASK_OPTION] = option
-    s.floats[r, _TASK_ENERGY] = energy
-    s.floats[r, _TASK_TOKENS] = tokens
-    s.floats[r, _TASK_CORRECT] = correct_f
+    quality = value * (t.accuracy[cls, m, option] if t.scalars[Scalar.EXPECTED_QUALITY] > 0 else correct_f)
+    s.step[r, Counter.TASKS_DISPATCHED] += 1.0
+    s.step[r, Counter.TASKS_CORRECT] += correct_f
+    s.step[r, Counter.WAIT_SLOTS] += task[TaskField.AGE]
+    s.step[r, Counter.REWARD_QUALITY] += quality
+    s.ints[r, IntField.TASK_OPTION] = option
+    s.floats[r, FloatField.TASK_ENERGY_J] = energy
+    s.floats[r, FloatField.TASK_TOKENS] = tokens
+    s.floats[r, FloatField.TASK_CORRECT] = correct_f
 
 
 @inlined
-def _compute_mask(t: KernelTables, s: Rows, r: int) -> bool:
+def _compute_mask(t: KernelTables, s: StateArrays, r: int) -> bool:
     """Cache the head task's mask in ``s.mask[r]``; True when some option can run it."""
-    task = s.queue[r, s.ints[r, _HEAD]]
-    cls = int(task[_Q_CLASS])
-    s.mask[r, 0] = task[_Q_SLACK] > 0
+    task = s.queue[r, s.ints[r, IntField.HEAD]]
+    cls = int(task[TaskField.CLASS])
+    s.mask[r, 0] = task[TaskField.SLACK] > 0
     feasible = False
     for o in range(t.option_tab.shape[0]):
-        ok = t.worst_tokens[cls, o] <= s.tokens_left[r, t.option_tab[o, OPT_MODEL]]
+        ok = t.worst_tokens[cls, o] <= s.tokens_left[r, t.option_tab[o, OptionColumn.MODEL]]
         s.mask[r, 1 + o] = ok
         feasible = feasible or ok
     return feasible
 
 
 @inlined
-def _advance(t: KernelTables, s: Rows, r: int) -> None:
+def _advance(t: KernelTables, s: StateArrays, r: int) -> None:
     """Move row ``r`` to its next decision: settle decision-free tasks, close and open slots as needed."""
     while True:
-        if s.ints[r, _HEAD] < s.ints[r, _N_PRESENT]:
+        if s.ints[r, IntField.HEAD] < s.ints[r, IntField.N_PRESENT]:
             if _compute_mask(t, s, r):
                 return
             _settle_without_decision(t, s, r)
         else:
             _close_slot(t, s, r)
-            s.ints[r, _SLOT] += 1
-            if s.ints[r, _SLOT] >= t.scalars[S_HORIZON]:
-                s.ints[r, _TRUNCATED] = 1
+            s.ints[r, IntField.SLOT] += 1
+            if s.ints[r, IntField.SLOT] >= t.scalars[Scalar.HORIZON_SLOTS]:
+                s.ints[r, IntField.TRUNCATED] = 1
                 s.mask[r, :] = False
                 s.mask[r, 0] = True  # only the (ignored) defer action once the episode is over
                 return
@@ -224,145 +168,145 @@ def _advance(t: KernelTables, s: Rows, r: int) -> None:
 
 
 @inlined
-def _settle_without_decision(t: KernelTables, s: Rows, r: int) -> None:
+def _settle_without_decision(t: KernelTables, s: StateArrays, r: int) -> None:
     """A head task with no feasible option: deferred if it has slack, else dropped."""
-    task = s.queue[r, s.ints[r, _HEAD]]
-    if task[_Q_SLACK] > 0:
-        s.ints[r, _SLOT_DEFERRED] += 1
-        s.step[r, _C_DEFERRED] += 1.0
+    task = s.queue[r, s.ints[r, IntField.HEAD]]
+    if task[TaskField.SLACK] > 0:
+        s.ints[r, IntField.SLOT_DEFERRED] += 1
+        s.step[r, Counter.TASKS_DEFERRED] += 1.0
     else:
-        task[_Q_DONE] = 1.0
-        s.step[r, _C_DROPPED] += 1.0
-        s.step[r, _C_R_DROP] -= t.scalars[S_REWARD_DROP]
-    s.ints[r, _HEAD] += 1
+        task[TaskField.DONE] = 1.0
+        s.step[r, Counter.TASKS_DROPPED] += 1.0
+        s.step[r, Counter.REWARD_DROP] -= t.scalars[Scalar.REWARD_DROP]
+    s.ints[r, IntField.HEAD] += 1
 
 
 @inlined
-def _close_slot(t: KernelTables, s: Rows, r: int) -> None:
+def _close_slot(t: KernelTables, s: StateArrays, r: int) -> None:
     """Energy balance, penalties and queue ageing for the current slot."""
     sc = t.scalars
-    demand = s.floats[r, _SLOT_TASK_J] + sc[S_IDLE_J]
-    baseline = s.floats[r, _BASELINE]
+    demand = s.floats[r, FloatField.SLOT_TASK_J] + sc[Scalar.IDLE_J]
+    baseline = s.floats[r, FloatField.BASELINE_J]
     charge, discharge, auxiliary, waste, level = balance_slot(
         baseline,
         demand,
-        s.floats[r, _STORAGE],
-        sc[S_STORAGE_CAPACITY],
-        sc[S_CHARGE_EFFICIENCY],
-        sc[S_DISCHARGE_EFFICIENCY],
-        sc[S_MAX_CHARGE],
-        sc[S_MAX_DISCHARGE],
+        s.floats[r, FloatField.STORAGE_J],
+        sc[Scalar.STORAGE_CAPACITY_J],
+        sc[Scalar.CHARGE_EFFICIENCY],
+        sc[Scalar.DISCHARGE_EFFICIENCY],
+        sc[Scalar.MAX_CHARGE_J],
+        sc[Scalar.MAX_DISCHARGE_J],
     )
-    s.floats[r, _STORAGE] = level
-    slot = s.ints[r, _SLOT]
+    s.floats[r, FloatField.STORAGE_J] = level
+    slot = s.ints[r, IntField.SLOT]
     aux_kwh = auxiliary / JOULES_PER_KWH
     waste_kwh = waste / JOULES_PER_KWH
     step = s.step[r]
-    step[_C_BASELINE] += baseline
-    step[_C_DEMAND] += demand
-    step[_C_AUX] += auxiliary
-    step[_C_WASTE] += waste
-    step[_C_CHARGE] += charge
-    step[_C_DISCHARGE] += discharge
-    step[_C_SLOTS] += 1.0
-    step[_C_COST] += aux_kwh * t.slot_tab[slot, SLOT_PRICE]
-    step[_C_CARBON] += aux_kwh * t.slot_tab[slot, SLOT_CARBON]
-    step[_C_R_AUX] -= sc[S_REWARD_AUX] * aux_kwh
-    step[_C_R_WASTE] -= sc[S_REWARD_WASTE] * waste_kwh
-    step[_C_R_WAITING] -= sc[S_REWARD_WAIT] * s.ints[r, _SLOT_DEFERRED]
+    step[Counter.BASELINE_J] += baseline
+    step[Counter.DEMAND_J] += demand
+    step[Counter.AUXILIARY_J] += auxiliary
+    step[Counter.WASTE_J] += waste
+    step[Counter.CHARGE_J] += charge
+    step[Counter.DISCHARGE_J] += discharge
+    step[Counter.SLOTS_CLOSED] += 1.0
+    step[Counter.AUXILIARY_COST] += aux_kwh * t.slot_tab[slot, SlotColumn.PRICE_PER_KWH]
+    step[Counter.AUXILIARY_CARBON_G] += aux_kwh * t.slot_tab[slot, SlotColumn.CARBON_G_PER_KWH]
+    step[Counter.REWARD_AUXILIARY] -= sc[Scalar.REWARD_AUXILIARY_PER_KWH] * aux_kwh
+    step[Counter.REWARD_WASTE] -= sc[Scalar.REWARD_WASTE_PER_KWH] * waste_kwh
+    step[Counter.REWARD_WAITING] -= sc[Scalar.REWARD_WAITING_PER_TASK] * s.ints[r, IntField.SLOT_DEFERRED]
     _age_and_compact(s, r)
 
 
 @inlined
-def _age_and_compact(s: Rows, r: int) -> None:
+def _age_and_compact(s: StateArrays, r: int) -> None:
     """Deferred tasks lose a slot of slack and gain a slot of age; decided tasks leave the queue (FIFO kept)."""
     queue = s.queue[r]
     kept = 0
-    for i in range(s.ints[r, _N_PRESENT]):
-        if queue[i, _Q_DONE] > 0:
+    for i in range(s.ints[r, IntField.N_PRESENT]):
+        if queue[i, TaskField.DONE] > 0:
             continue
-        queue[i, _Q_SLACK] -= 1.0
-        queue[i, _Q_AGE] += 1.0
+        queue[i, TaskField.SLACK] -= 1.0
+        queue[i, TaskField.AGE] += 1.0
         if kept != i:
             for f in range(queue.shape[1]):  # element loop: a slice copy would allocate (overlap guard)
                 queue[kept, f] = queue[i, f]
         kept += 1
-    s.ints[r, _Q_LEN] = kept
+    s.ints[r, IntField.Q_LEN] = kept
 
 
 @inlined
-def _open_slot(t: KernelTables, s: Rows, r: int) -> None:
+def _open_slot(t: KernelTables, s: StateArrays, r: int) -> None:
     """Baseline and forecast for the slot, arrivals into the queue, capacity refilled."""
-    slot = s.ints[r, _SLOT]
-    s.floats[r, _BASELINE] = s.supply_path[r, slot]
+    slot = s.ints[r, IntField.SLOT]
+    s.floats[r, FloatField.BASELINE_J] = s.supply_path[r, slot]
     forecast_into(t, s.supply_path[r], slot, s.forecast_j[r], s.rng[r])
     for i in range(s.tokens_left.shape[1]):
-        s.tokens_left[r, i] = t.model_tab[i, MOD_CAPACITY]
-    s.floats[r, _SLOT_TASK_J] = 0.0
-    s.ints[r, _SLOT_DEFERRED] = 0
-    s.ints[r, _HEAD] = 0
+        s.tokens_left[r, i] = t.model_tab[i, ModelColumn.CAPACITY_TOKENS]
+    s.floats[r, FloatField.SLOT_TASK_J] = 0.0
+    s.ints[r, IntField.SLOT_DEFERRED] = 0
+    s.ints[r, IntField.HEAD] = 0
 
     arrived = _arrivals(t, s, r)
-    accepted = min(arrived, s.queue.shape[1] - s.ints[r, _Q_LEN])
+    accepted = min(arrived, s.queue.shape[1] - s.ints[r, IntField.Q_LEN])
     overflow = arrived - accepted
-    s.step[r, _C_ARRIVED] += arrived
-    s.step[r, _C_DROPPED] += overflow
-    s.step[r, _C_R_DROP] -= t.scalars[S_REWARD_DROP] * overflow
+    s.step[r, Counter.TASKS_ARRIVED] += arrived
+    s.step[r, Counter.TASKS_DROPPED] += overflow
+    s.step[r, Counter.REWARD_DROP] -= t.scalars[Scalar.REWARD_DROP] * overflow
     for _ in range(accepted):
         _enqueue(t, s, r)
-    s.ints[r, _N_PRESENT] = s.ints[r, _Q_LEN]
+    s.ints[r, IntField.N_PRESENT] = s.ints[r, IntField.Q_LEN]
 
 
 @inlined
-def _arrivals(t: KernelTables, s: Rows, r: int) -> int:
+def _arrivals(t: KernelTables, s: StateArrays, r: int) -> int:
     """Tasks arriving in the current slot (``constant``, ``poisson`` or ``negbin``)."""
     sc = t.scalars
-    rate = t.slot_tab[s.ints[r, _SLOT], SLOT_ARRIVAL_RATE]
-    kind = int(sc[S_ARRIVAL_KIND])
+    rate = t.slot_tab[s.ints[r, IntField.SLOT], SlotColumn.ARRIVAL_RATE]
+    kind = int(sc[Scalar.ARRIVAL_KIND])
     if kind == ARRIVAL_CONSTANT:
-        total = s.floats[r, _CARRY] + rate
+        total = s.floats[r, FloatField.ARRIVAL_CARRY] + rate
         count = math.floor(total + _ARRIVAL_RATE_EPS)
-        s.floats[r, _CARRY] = total - count
+        s.floats[r, FloatField.ARRIVAL_CARRY] = total - count
         return int(count)
     if kind == ARRIVAL_POISSON:
         return rng.poisson(s.rng[r], rate)
-    k = sc[S_ARRIVAL_DISPERSION]
+    k = sc[Scalar.ARRIVAL_DISPERSION]
     return rng.negative_binomial(s.rng[r], k, k / (k + rate))
 
 
 @inlined
-def _enqueue(t: KernelTables, s: Rows, r: int) -> None:
+def _enqueue(t: KernelTables, s: StateArrays, r: int) -> None:
     """Append one new task: class, true difficulty, the router's estimate, and its outcome uniforms."""
     sc, stream = t.scalars, s.rng[r]
     n_classes = t.class_tab.shape[0]
     u = rng.uniform(stream)
     cls = 0
-    while cls < n_classes - 1 and t.class_tab[cls, CLS_WEIGHT_CDF] <= u:
+    while cls < n_classes - 1 and t.class_tab[cls, ClassColumn.WEIGHT_CDF] <= u:
         cls += 1
-    lo, hi = int(t.class_tab[cls, CLS_LO]), int(t.class_tab[cls, CLS_HI])
+    lo, hi = int(t.class_tab[cls, ClassColumn.DIFFICULTY_LO]), int(t.class_tab[cls, ClassColumn.DIFFICULTY_HI])
     difficulty = lo + min(int(rng.uniform(stream) * (hi - lo + 1)), hi - lo)
-    max_difficulty = sc[S_MAX_DIFFICULTY]
-    if sc[S_DIFFICULTY_VISIBLE] == 0:
+    max_difficulty = sc[Scalar.MAX_DIFFICULTY]
+    if sc[Scalar.DIFFICULTY_VISIBLE] == 0:
         estimate = (lo + hi) / 2.0
         table = int(max_difficulty) + 1  # the class-average column
-    elif sc[S_DIFFICULTY_NOISE] > 0:
-        noisy = difficulty + sc[S_DIFFICULTY_NOISE] * rng.standard_normal(stream)
+    elif sc[Scalar.DIFFICULTY_NOISE] > 0:
+        noisy = difficulty + sc[Scalar.DIFFICULTY_NOISE] * rng.standard_normal(stream)
         estimate = min(max(noisy, 1.0), max_difficulty)
         table = int(np.rint(estimate))
     else:
         estimate = float(difficulty)
         table = difficulty
-    task = s.queue[r, s.ints[r, _Q_LEN]]
-    task[_Q_CLASS] = cls
-    task[_Q_DIFFICULTY] = difficulty
-    task[_Q_ESTIMATE] = estimate
-    task[_Q_TABLE] = table
-    task[_Q_SLACK] = t.class_tab[cls, CLS_SLACK]
-    task[_Q_AGE] = 0.0
-    task[_Q_U_SKILL] = rng.uniform(stream)
-    task[_Q_U_STEPS] = rng.uniform(stream)
-    task[_Q_DONE] = 0.0
-    s.ints[r, _Q_LEN] += 1
+    task = s.queue[r, s.ints[r, IntField.Q_LEN]]
+    task[TaskField.CLASS] = cls
+    task[TaskField.DIFFICULTY] = difficulty
+    task[TaskField.ESTIMATE] = estimate
+    task[TaskField.TABLE] = table
+    task[TaskField.SLACK] = t.class_tab[cls, ClassColumn.SLACK_SLOTS]
+    task[TaskField.AGE] = 0.0
+    task[TaskField.U_SKILL] = rng.uniform(stream)
+    task[TaskField.U_STEPS] = rng.uniform(stream)
+    task[TaskField.DONE] = 0.0
+    s.ints[r, IntField.Q_LEN] += 1
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -375,7 +319,7 @@ _LINE = 8  # float64 or int64 values per 64-byte cache line
 
 
 @inlined
-def _prefetch_row(s: Rows, r: int) -> None:
+def _prefetch_row(s: StateArrays, r: int) -> None:
     """Start loading the lines of row ``r``'s per-env arrays that a step reads or writes."""
     prefetch(s.ints, r * s.ints.shape[1])
     prefetch(s.floats, r * s.floats.shape[1])
@@ -390,10 +334,10 @@ def _prefetch_row(s: Rows, r: int) -> None:
 
 
 @inlined
-def _prefetch_queue(s: Rows, r: int) -> None:
+def _prefetch_queue(s: StateArrays, r: int) -> None:
     """Start loading row ``r``'s head task record and the preview records after it (its ints are loaded)."""
     width = s.queue.shape[2]
-    start = (r * s.queue.shape[1] + min(s.ints[r, _HEAD], s.queue.shape[1] - 1)) * width
+    start = (r * s.queue.shape[1] + min(s.ints[r, IntField.HEAD], s.queue.shape[1] - 1)) * width
     end = min(start + 5 * width, (r + 1) * s.queue.shape[1] * width)
     for i in range(start, end, _LINE):
         prefetch(s.queue, i)
@@ -404,31 +348,34 @@ _RESET, _STEP, _OBSERVE = 0, 1, 2  # what the kernel does to each row
 
 @compiled
 def _kernel(
-    op,
-    scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, slot_tab,
-    supply_shape, trace, obs_head,
-    ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state,
-    rows, actions, resetting, rewards, obs, truncated,
-):  # fmt: skip
-    """The one entry point: for each row, ``_RESET`` starts an episode, ``_STEP`` applies its action (or, where
-    ``resetting``, starts an episode with reward 0), ``_OBSERVE`` changes nothing; then writes the row's
+    op: int,
+    tables: tuple,
+    arrays: tuple,
+    rows: np.ndarray,
+    actions: np.ndarray,
+    resetting: np.ndarray,
+    rewards: np.ndarray,
+    obs: np.ndarray,
+    truncated: np.ndarray,
+) -> int:
+    """The one entry point: for each of ``rows``, ``_RESET`` starts an episode, ``_STEP`` applies its action (or,
+    where ``resetting``, starts an episode with reward 0), ``_OBSERVE`` changes nothing; then writes the row's
     observation into ``obs`` and its truncation into ``truncated`` when they are given (non-empty).
 
-    Returns -1, or for ``_STEP`` the index of the first bad action (checked before anything changes).
+    ``tables`` is ``params.kernel`` and ``arrays`` is ``state.arrays()``, both as plain tuples: numba reads a
+    plain tuple of arrays as fast as separate arguments, a named tuple twice as slowly. Returns -1, or for
+    ``_STEP`` the index of the first bad action (checked before anything changes).
     """
+    t = KernelTables(*tables)
+    s = StateArrays(*arrays)
     if op == _STEP:
-        n_actions = mask.shape[1]
+        n_actions = s.mask.shape[1]
         for k in range(rows.size):
             a = actions[k]
             if a < 0 or a >= n_actions:
                 return k
-            if (resetting.size == 0 or not resetting[k]) and not mask[rows[k], a]:  # an autoreset ignores it
+            if (resetting.size == 0 or not resetting[k]) and not s.mask[rows[k], a]:  # an autoreset ignores it
                 return k
-    t = KernelTables(
-        scalars, option_tab, worst_tokens, step_cdf, gamma_pow, class_tab, model_tab, accuracy, slot_tab,
-        supply_shape, trace, obs_head,
-    )  # fmt: skip
-    s = Rows(ints, floats, supply_path, forecast_j, queue, tokens_left, step, totals, mask, rng_state)
     for k in range(rows.size):
         if k + _PREFETCH_AHEAD < rows.size:
             _prefetch_row(s, rows[k + _PREFETCH_AHEAD])
@@ -446,16 +393,8 @@ def _kernel(
         if obs.shape[0] > 0:
             observe_row(t, s, r, obs[k])
         if truncated.size > 0:
-            truncated[k] = s.ints[r, _TRUNCATED] != 0
+            truncated[k] = s.ints[r, IntField.TRUNCATED] != 0
     return -1
-
-
-# The kernel takes the arrays positionally: their names must follow KernelTables and State field order
-# (the state's `rng` is `rng_state` there, not to shadow the rng module).
-_EXPECTED_ARGUMENTS = ("op", *KernelTables._fields, *Rows._fields[:-1], "rng_state")
-_names = tuple(inspect.signature(_kernel.py_func).parameters)[: len(_EXPECTED_ARGUMENTS)]
-assert _names == _EXPECTED_ARGUMENTS, f"kernel arguments out of order: {_names}"
-assert Rows._fields == tuple(f.name for f in fields(State)), "Rows must list State's arrays in field order"
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -491,8 +430,8 @@ def reset_rows(params: Params, state: State, rows: np.ndarray, obs: np.ndarray |
     """
     _kernel(
         _RESET,
-        *params.kernel,
-        *state.arrays(),
+        params.kernel_arrays,
+        state.arrays(),
         rows,
         _NO_ACTIONS,
         _NO_ROWS_FLAGS,
@@ -522,8 +461,8 @@ def step_rows(
     rewards = np.empty(rows.size)
     bad = _kernel(
         _STEP,
-        *params.kernel,
-        *state.arrays(),
+        params.kernel_arrays,
+        state.arrays(),
         rows,
         actions,
         _NO_ROWS_FLAGS if resetting is None else resetting,
@@ -549,9 +488,8 @@ def observe(params: Params, state: State, rows: np.ndarray) -> dict[str, np.ndar
     """Fresh observation arrays ``(len(rows), dim)`` per key for the head task of each row."""
     layout = observation_layout(params)
     obs = np.empty((rows.size, layout.size), np.float32)
-    _kernel(
-        _OBSERVE, *params.kernel, *state.arrays(), rows, _NO_ACTIONS, _NO_ROWS_FLAGS, _NO_REWARDS, obs, _NO_ROWS_FLAGS
-    )
+    no_flags = _NO_ROWS_FLAGS
+    _kernel(_OBSERVE, params.kernel_arrays, state.arrays(), rows, _NO_ACTIONS, no_flags, _NO_REWARDS, obs, no_flags)
     return layout.split(obs)
 
 

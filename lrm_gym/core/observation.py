@@ -5,75 +5,79 @@ Units: task energies are in multiples of the reference policy's mean task energy
 of the critical slot energy (``Params.slot_energy_unit_j``), so ``1`` means "as much as the reference policy
 needs on average". Prompt tokens are in thousands.
 
-Layout (``O`` options, ``C`` classes, ``H`` forecast slots, ``P`` preview tasks):
+Layout (``O`` options, ``C`` classes, ``H`` forecast slots, ``P`` preview tasks), with the name of each
+part in :class:`ObservationLayout` (``layout.task.slack``, ``layout.options.feasible``, ...):
 
-- ``task``  ``[one-hot class (C), difficulty estimate, prompt kilotokens, slack slots, age slots]``
-- ``options`` ``[expected energy (O), energy std (O), expected accuracy (O), capacity left fraction (O),
-  feasible (O)]``
-- ``energy`` ``[baseline this slot, demand committed this slot (idle included), storage level,
-  forecast (H), auxiliary price per kWh, sin(time of day), cos(time of day)]``
-- ``queue`` ``[tasks queued (left to decide plus deferred this slot), tasks left to decide this slot,
-  preview (P x [class + 1 or 0 if none, difficulty estimate, slack])]``
+- ``task``: one-hot class ``one_hot_class`` (C), difficulty estimate ``difficulty``, prompt kilotokens
+  ``prompt_kilotokens``, slack slots ``slack``, age slots ``age``
+- ``options``: expected energy ``energy`` (O), energy std ``energy_std`` (O), expected accuracy
+  ``accuracy`` (O), capacity left fraction ``capacity_left`` (O), feasible ``feasible`` (O)
+- ``energy``: baseline this slot ``baseline``, demand committed this slot (idle included) ``committed``,
+  storage level ``storage``, ``forecast`` (H), auxiliary price per kWh ``price``, time of day ``sin_hour``
+  and ``cos_hour``
+- ``queue``: tasks queued (left to decide plus deferred this slot) ``queued``, tasks left to decide this
+  slot ``left``, ``preview`` (P x [class + 1 or 0 if none, difficulty estimate, slack])
+
+The offsets are defined once, in :mod:`lrm_gym.core.layout`: the compiled writer :func:`observe_row` and
+:func:`observation_layout` (the named parts every reader uses) both derive them from there.
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
 from lrm_gym.core.compiled import inlined
+from lrm_gym.core.layout import PREVIEW_FEATURES, ObservationLayout, layout_for, positions
 from lrm_gym.core.params import Params
-from lrm_gym.core.state import F, I, Q
-from lrm_gym.core.tables import (
-    MOD_INVERSE_CAPACITY,
-    OPT_MODEL,
-    S_IDLE_J,
-    S_INVERSE_SLOT_UNIT,
-    S_QUEUE_PREVIEW,
-    SLOT_COS,
-    SLOT_PRICE,
-    SLOT_SIN,
-    KernelTables,
-)
+from lrm_gym.core.state import FloatField, IntField, TaskField
+from lrm_gym.core.tables import KernelTables, ModelColumn, OptionColumn, Scalar, SlotColumn
 
-PREVIEW_FEATURES = 3
-_TRUNCATED, _HEAD, _SLOT, _N_PRESENT = I["truncated"], I["head"], I["slot"], I["n_present"]
-_SLOT_DEFERRED, _Q_LEN = I["slot_deferred"], I["q_len"]
-_BASELINE, _SLOT_TASK_J, _STORAGE = F["baseline_j"], F["slot_task_j"], F["storage_j"]
-_Q_CLASS, _Q_ESTIMATE, _Q_TABLE, _Q_SLACK, _Q_AGE = Q["class"], Q["estimate"], Q["table"], Q["slack"], Q["age"]
+__all__ = ["PREVIEW_FEATURES", "ObservationLayout", "observation_layout", "observation_space", "observe_row"]
+
+
+def observation_layout(params: Params) -> ObservationLayout:
+    """Keys, their offsets in the kernels' float32 rows, and the named parts of each key, for ``params``."""
+    return layout_for(params.n_classes, params.n_options, params.supply.forecast_horizon, params.queue_preview)
 
 
 def observation_space(params: Params) -> spaces.Dict:
     """The Dict space with finite bounds derived from the scenario."""
-    o, c = params.n_options, params.n_classes
+    layout = observation_layout(params)
+    sizes = {key: part.stop - part.start for key, part in layout.parts}
     max_slack = float(params.class_slack.max())
-    task_high = np.concatenate(
-        [np.ones(c), [params.max_difficulty, params.class_prompt_tokens.max() / 1000.0, max_slack, max_slack]]
-    )
+
+    task_high = np.empty(sizes["task"])
+    task_high[layout.task.one_hot_class] = 1.0
+    task_high[layout.task.difficulty] = params.max_difficulty
+    task_high[layout.task.prompt_kilotokens] = params.class_prompt_tokens.max() / 1000.0
+    task_high[[layout.task.slack, layout.task.age]] = max_slack
+
+    options_high = np.empty(sizes["options"])
+    options_high[layout.options.energy] = params.energy_mean_j.max() / params.task_energy_unit_j
+    options_high[layout.options.energy_std] = params.energy_std_j.max() / params.task_energy_unit_j
+    for part in (layout.options.accuracy, layout.options.capacity_left, layout.options.feasible):
+        options_high[part] = 1.0
+
     finite_capacity = np.minimum(params.model_capacity_tokens, params.queue_capacity * params.worst_tokens.max())
     max_committed = params.idle_j + float(np.sum(finite_capacity * params.model_joules_per_token))
-    storage_high = params.storage.capacity_j / params.slot_energy_unit_j
     supply_high = params.supply.max_j / params.slot_energy_unit_j
-    h = params.supply.forecast_horizon
-    energy_low = np.concatenate([np.zeros(3 + h), [0.0, -1.0, -1.0]])
-    energy_high = np.concatenate(
-        [
-            [supply_high, max_committed / params.slot_energy_unit_j, storage_high],
-            np.full(h, supply_high),
-            [params.price_per_kwh.max(), 1.0, 1.0],
-        ]
+    energy_low, energy_high = np.zeros(sizes["energy"]), np.empty(sizes["energy"])
+    energy_high[layout.energy.baseline] = supply_high
+    energy_high[layout.energy.committed] = max_committed / params.slot_energy_unit_j
+    energy_high[layout.energy.storage] = params.storage.capacity_j / params.slot_energy_unit_j
+    energy_high[layout.energy.forecast] = supply_high
+    energy_high[layout.energy.price] = params.price_per_kwh.max()
+    energy_low[[layout.energy.sin_hour, layout.energy.cos_hour]] = -1.0
+    energy_high[[layout.energy.sin_hour, layout.energy.cos_hour]] = 1.0
+
+    queue_high = np.empty(sizes["queue"])
+    queue_high[[layout.queue.queued, layout.queue.left]] = params.queue_capacity
+    queue_high[layout.queue.preview] = np.tile(
+        [params.n_classes, params.max_difficulty, max_slack], params.queue_preview
     )
-    options_high = np.concatenate(
-        [
-            np.full(o, params.energy_mean_j.max() / params.task_energy_unit_j),
-            np.full(o, params.energy_std_j.max() / params.task_energy_unit_j),
-            np.ones(3 * o),
-        ]
-    )
-    preview_high = np.tile([c, params.max_difficulty, max_slack], params.queue_preview)
-    queue_high = np.concatenate([[params.queue_capacity, params.queue_capacity], preview_high])
     return spaces.Dict(
         {
             "task": _box(np.zeros_like(task_high), task_high),
@@ -92,93 +96,65 @@ def _box(low: np.ndarray, high: np.ndarray) -> spaces.Box:
     return spaces.Box(low32, np.where(high32 > low32, high32, low32 + 1.0), dtype=np.float32)
 
 
-class ObservationLayout(NamedTuple):
-    """Where each key of the observation lies in the one float32 row the kernels write."""
-
-    parts: tuple[tuple[str, slice], ...]  # (key, its slice of the row), in observation_space order
-    size: int
-
-    def split(self, obs: np.ndarray) -> dict[str, np.ndarray]:
-        """Views of ``obs`` (``(..., size)``) per key."""
-        return {key: obs[..., part] for key, part in self.parts}
-
-
-def observation_layout(params: Params) -> ObservationLayout:
-    """Key order and offsets of :func:`observation_space` in the kernels' float32 rows."""
-    sizes = {
-        "task": params.n_classes + 4,
-        "options": 5 * params.n_options,
-        "energy": 6 + params.supply.forecast_horizon,
-        "queue": 2 + PREVIEW_FEATURES * params.queue_preview,
-    }
-    ends = np.cumsum(list(sizes.values())).tolist()
-    starts = [0, *ends[:-1]]
-    parts = tuple((key, slice(a, b)) for key, a, b in zip(sizes, starts, ends, strict=True))
-    return ObservationLayout(parts, ends[-1])
-
-
 @inlined
 def observe_row(t: KernelTables, s: Any, r: int, out: np.ndarray) -> None:
-    """Write the observation of row ``r``'s head task into ``out`` (one float32 row, :func:`observation_layout`).
+    """Write the observation of row ``r``'s head task into ``out`` (one float32 row laid out by
+    :func:`~lrm_gym.core.layout.positions`).
 
-    ``t`` is ``params.kernel`` and ``s`` the state's arrays (:class:`lrm_gym.core.dynamics.Rows`). Written
+    ``t`` is ``params.kernel`` and ``s`` the state's arrays (:class:`lrm_gym.core.state.StateArrays`). Written
     with plain 2-D indexing and no sub-array views: in compiled code each view costs reference counting,
     which made this function several times slower.
     """
     sc = t.scalars
     n_classes, n_options = t.class_tab.shape[0], t.option_tab.shape[0]
     horizon = s.forecast_j.shape[1]
-    live = s.ints[r, _TRUNCATED] == 0
-    head = s.ints[r, _HEAD]
-    cls = int(s.queue[r, head, _Q_CLASS]) if live else 0
+    at = positions(n_classes, n_options, horizon, int(sc[Scalar.QUEUE_PREVIEW]))
+    live = s.ints[r, IntField.TRUNCATED] == 0
+    head = s.ints[r, IntField.HEAD]
+    cls = int(s.queue[r, head, TaskField.CLASS]) if live else 0
 
-    # task (one-hot class, difficulty estimate, prompt kilotokens, slack, age) and the options' expected
-    # energy, energy std and accuracy: one contiguous copy of the (class, difficulty) row, then the task's own
-    at = n_classes + 4
+    # task and the options' expected energy, energy std and accuracy: one contiguous copy of the (class,
+    # difficulty) row of obs_head (the task's constant values, then the options' first three parts), then the
+    # task's own values
     if live:
-        head_row = t.obs_head[cls, int(s.queue[r, head, _Q_TABLE])]
+        head_row = t.obs_head[cls, int(s.queue[r, head, TaskField.TABLE])]
         for i in range(head_row.size):
-            out[i] = head_row[i]
-        out[n_classes] = s.queue[r, head, _Q_ESTIMATE]
-        out[n_classes + 2] = s.queue[r, head, _Q_SLACK]
-        out[n_classes + 3] = s.queue[r, head, _Q_AGE]
-        # options: capacity left fraction, feasible
+            out[at.task + i] = head_row[i]
+        out[at.task_difficulty] = s.queue[r, head, TaskField.ESTIMATE]
+        out[at.task_slack] = s.queue[r, head, TaskField.SLACK]
+        out[at.task_age] = s.queue[r, head, TaskField.AGE]
         for o in range(n_options):
-            model = t.option_tab[o, OPT_MODEL]
-            inverse = t.model_tab[model, MOD_INVERSE_CAPACITY]
+            model = t.option_tab[o, OptionColumn.MODEL]
+            inverse = t.model_tab[model, ModelColumn.INVERSE_CAPACITY]
             fraction = 1.0  # unlimited capacity (inverse 0) counts as full
             if inverse > 0.0:
                 fraction = min(max(s.tokens_left[r, model] * inverse, 0.0), 1.0)
-            out[at + 3 * n_options + o] = fraction
-            out[at + 4 * n_options + o] = 1.0 if s.mask[r, 1 + o] else 0.0
+            out[at.options_capacity_left + o] = fraction
+            out[at.options_feasible + o] = 1.0 if s.mask[r, 1 + o] else 0.0
     else:
-        for i in range(at + 5 * n_options):
+        for i in range(at.task, at.energy):
             out[i] = 0.0
 
-    # energy: baseline, committed demand, storage, forecast, price, sin/cos of the hour
-    at = n_classes + 4 + 5 * n_options
-    per_unit = sc[S_INVERSE_SLOT_UNIT]
-    slot = min(s.ints[r, _SLOT], t.slot_tab.shape[0] - 1)
-    out[at] = s.floats[r, _BASELINE] * per_unit
-    out[at + 1] = (s.floats[r, _SLOT_TASK_J] + sc[S_IDLE_J]) * per_unit
-    out[at + 2] = s.floats[r, _STORAGE] * per_unit
+    per_unit = sc[Scalar.INVERSE_SLOT_ENERGY_UNIT]
+    slot = min(s.ints[r, IntField.SLOT], t.slot_tab.shape[0] - 1)
+    out[at.energy] = s.floats[r, FloatField.BASELINE_J] * per_unit
+    out[at.energy_committed] = (s.floats[r, FloatField.SLOT_TASK_J] + sc[Scalar.IDLE_J]) * per_unit
+    out[at.energy_storage] = s.floats[r, FloatField.STORAGE_J] * per_unit
     for h in range(horizon):
-        out[at + 3 + h] = s.forecast_j[r, h] * per_unit
-    out[at + 3 + horizon] = t.slot_tab[slot, SLOT_PRICE]
-    out[at + 4 + horizon] = t.slot_tab[slot, SLOT_SIN]
-    out[at + 5 + horizon] = t.slot_tab[slot, SLOT_COS]
+        out[at.energy_forecast + h] = s.forecast_j[r, h] * per_unit
+    out[at.energy_price] = t.slot_tab[slot, SlotColumn.PRICE_PER_KWH]
+    out[at.energy_sin_hour] = t.slot_tab[slot, SlotColumn.SIN_HOUR]
+    out[at.energy_cos_hour] = t.slot_tab[slot, SlotColumn.COS_HOUR]
 
-    # queue: tasks queued, left to decide, preview of the next tasks (class + 1, estimate, slack)
-    at = n_classes + 10 + 5 * n_options + horizon
-    left = s.ints[r, _N_PRESENT] - head if live else 0
-    out[at] = left + (s.ints[r, _SLOT_DEFERRED] if live else 0)
-    out[at + 1] = left
-    for i in range(int(sc[S_QUEUE_PREVIEW])):
+    left = s.ints[r, IntField.N_PRESENT] - head if live else 0
+    out[at.queue] = left + (s.ints[r, IntField.SLOT_DEFERRED] if live else 0)
+    out[at.queue_left] = left
+    for i in range(int(sc[Scalar.QUEUE_PREVIEW])):
         index = head + 1 + i
-        k = at + 2 + PREVIEW_FEATURES * i
-        if live and index < s.ints[r, _Q_LEN]:
-            out[k] = s.queue[r, index, _Q_CLASS] + 1.0  # so that 0 means "no task"
-            out[k + 1] = s.queue[r, index, _Q_ESTIMATE]
-            out[k + 2] = s.queue[r, index, _Q_SLACK]
+        k = at.queue_preview + PREVIEW_FEATURES * i
+        if live and index < s.ints[r, IntField.Q_LEN]:
+            out[k] = s.queue[r, index, TaskField.CLASS] + 1.0  # so that 0 means "no task"
+            out[k + 1] = s.queue[r, index, TaskField.ESTIMATE]
+            out[k + 2] = s.queue[r, index, TaskField.SLACK]
         else:
             out[k] = out[k + 1] = out[k + 2] = 0.0

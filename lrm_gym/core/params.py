@@ -9,24 +9,36 @@ otherwise.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import Any, TypeVar
 
 import numpy as np
 
 from lrm_gym.core import capability
+from lrm_gym.core.kinds import ARRIVAL_KINDS, SUPPLY_KINDS
+from lrm_gym.core.layout import positions
 from lrm_gym.core.outcomes import step_cdf_table, step_moments
+from lrm_gym.core.supply_math import solar_shape, supply_max
+from lrm_gym.core.tables import ClassColumn, KernelTables, ModelColumn, OptionColumn, Scalar, SlotColumn
+from lrm_gym.core.units import JOULES_PER_KWH, JOULES_PER_WH, SECONDS_PER_HOUR
 from lrm_gym.scenarios.loader import load_trace
 from lrm_gym.scenarios.schema import HOURS_PER_DAY, ScenarioConfig
 
-if TYPE_CHECKING:
-    from lrm_gym.core.tables import KernelTables
+__all__ = [  # JOULES_PER_* and *_KINDS: re-exported from their homes, where they were first defined here
+    "ARRIVAL_KINDS",
+    "JOULES_PER_KWH",
+    "JOULES_PER_WH",
+    "SUPPLY_KINDS",
+    "Params",
+    "StorageParams",
+    "SupplyParams",
+    "accuracy_target_options",
+    "build_params",
+]
 
-JOULES_PER_KWH = 3.6e6
-JOULES_PER_WH = 3600.0
 
-SUPPLY_KINDS = ("constant", "gaussian", "ar1", "solar", "trace")
-ARRIVAL_KINDS = ("constant", "poisson", "negbin")
+_Column = TypeVar("_Column", bound=IntEnum)  # a Scalar or a table's column name (lrm_gym.core.tables)
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -72,7 +84,6 @@ class Params:
     the class average used when difficulty is hidden), ``o`` option, ``i`` model.
     """
 
-    config: ScenarioConfig
     slot_seconds: float
     horizon_slots: int
     start_hour: float
@@ -108,6 +119,7 @@ class Params:
     worst_tokens: np.ndarray  # (C, O)
     # reference policy and critical supply
     reference_option: np.ndarray  # (C, D) option index
+    reference_accuracy_target: float  # the accuracy_target rule's target (the schema default for a fixed option)
     reference_task_energy_j: float  # mean task energy under the reference policy
     critical_slot_energy_j: float  # rate * reference task energy + idle energy
     # processes
@@ -134,6 +146,7 @@ class Params:
     # observation tables, precomputed once in observation units (float32, see lrm_gym.core.observation)
     obs_option_table: np.ndarray  # (C, D, 3 O) expected energy, energy std, expected accuracy
     obs_task_table: np.ndarray  # (C, C + 4) one-hot class and prompt kilotokens; the other columns 0
+    # (both in the order of lrm_gym.core.layout.positions)
 
     @property
     def n_models(self) -> int:
@@ -150,9 +163,12 @@ class Params:
     @cached_property
     def kernel(self) -> KernelTables:
         """These parameters laid out for the compiled kernels (:mod:`lrm_gym.core.tables`), built once."""
-        from lrm_gym.core.tables import kernel_tables  # tables reads Params
+        return _kernel_tables(self)
 
-        return kernel_tables(self)
+    @cached_property
+    def kernel_arrays(self) -> tuple[np.ndarray, ...]:
+        """``kernel`` as a plain tuple, as :mod:`lrm_gym.core.dynamics` passes it into compiled code."""
+        return tuple(self.kernel)
 
     @property
     def hidden_difficulty_index(self) -> int:
@@ -246,14 +262,16 @@ def build_params(config: ScenarioConfig) -> Params:
         max_discharge_j=np.inf if store.max_discharge_w is None else store.max_discharge_w * config.slot_seconds,
     )
     task_unit = reference_task_energy if reference_task_energy > 0 else 1.0
-    option_table = np.concatenate([energy_mean / task_unit, energy_std / task_unit, accuracy], axis=-1)
-    task_table = np.zeros((len(classes), len(classes) + 4))
-    task_table[:, : len(classes)] = np.eye(len(classes))
-    task_table[:, -3] = prompt / 1000.0
-    profile = np.ones(1) if config.arrivals.profile is None else np.asarray(config.arrivals.profile, dtype=np.float64)
     names = tuple(f"{m.name}/{b.name}" for m in models for b in budgets)
+    # the observation's head that depends only on (class, difficulty index), in the row's order
+    at = positions(len(classes), len(names), 0, 0)
+    assert at.options_energy_std - at.options == at.options_accuracy - at.options_energy_std == len(names)
+    option_table = np.concatenate([energy_mean / task_unit, energy_std / task_unit, accuracy], axis=-1)
+    task_table = np.zeros((len(classes), at.options - at.task))
+    task_table[:, at.task : at.task + len(classes)] = np.eye(len(classes))
+    task_table[:, at.task_prompt_kilotokens] = prompt / 1000.0
+    profile = np.ones(1) if config.arrivals.profile is None else np.asarray(config.arrivals.profile, dtype=np.float64)
     return Params(
-        config=config,
         slot_seconds=config.slot_seconds,
         horizon_slots=config.horizon_slots,
         start_hour=config.start_hour,
@@ -285,6 +303,7 @@ def build_params(config: ScenarioConfig) -> Params:
         energy_std_j=_frozen(energy_std),
         worst_tokens=_frozen(worst_tokens),
         reference_option=_frozen(reference_option),
+        reference_accuracy_target=config.reference_policy.target,
         reference_task_energy_j=reference_task_energy,
         critical_slot_energy_j=critical_slot_energy,
         supply=supply,
@@ -354,15 +373,14 @@ def accuracy_target_options(accuracy: np.ndarray, energy_mean: np.ndarray, targe
 
 
 def _supply_params(config: ScenarioConfig, critical_slot_energy: float) -> SupplyParams:
-    from lrm_gym.core.supply import supply_max  # local import: supply.py needs SupplyParams
-
     s = config.supply
     mean_j = s.mean_w * config.slot_seconds if s.mean_w is not None else s.provisioning * critical_slot_energy  # type: ignore[operator]
     trace = load_trace(s.trace) if s.trace is not None else None
-    partial = SupplyParams(
+    std_j = s.std_w * config.slot_seconds
+    return SupplyParams(
         kind=s.kind,
         mean_j=float(mean_j),
-        std_j=s.std_w * config.slot_seconds,
+        std_j=std_j,
         phi=s.phi,
         cloud_mean=s.cloud_mean,
         cloud_std=s.cloud_std,
@@ -370,6 +388,107 @@ def _supply_params(config: ScenarioConfig, critical_slot_energy: float) -> Suppl
         trace_seconds_per_row=s.trace_seconds_per_row,
         forecast_horizon=s.forecast.horizon,
         forecast_noise=s.forecast.noise,
-        max_j=0.0,
+        max_j=supply_max(s.kind, float(mean_j), std_j, s.cloud_mean, s.cloud_std, trace),
     )
-    return SupplyParams(**{**partial.__dict__, "max_j": supply_max(partial)})
+
+
+def _kernel_tables(params: Params) -> KernelTables:
+    """Lay out ``params`` for the kernels (called once per scenario through ``params.kernel``)."""
+    supply, storage = params.supply, params.storage
+    scalar_values = {
+        Scalar.HORIZON_SLOTS: params.horizon_slots,
+        Scalar.IDLE_J: params.idle_j,
+        Scalar.REWARD_AUXILIARY_PER_KWH: params.reward_auxiliary_per_kwh,
+        Scalar.REWARD_WASTE_PER_KWH: params.reward_waste_per_kwh,
+        Scalar.REWARD_WAITING_PER_TASK: params.reward_waiting_per_task,
+        Scalar.REWARD_DROP: params.reward_drop,
+        Scalar.EXPECTED_QUALITY: params.reward_expected_quality,
+        Scalar.ARRIVAL_KIND: ARRIVAL_KINDS.index(params.arrival_kind),
+        Scalar.ARRIVAL_DISPERSION: params.arrival_dispersion,
+        Scalar.DIFFICULTY_VISIBLE: params.difficulty_visible,
+        Scalar.DIFFICULTY_NOISE: params.difficulty_noise,
+        Scalar.MAX_DIFFICULTY: params.max_difficulty,
+        Scalar.STORAGE_CAPACITY_J: storage.capacity_j,
+        Scalar.STORAGE_INITIAL_J: storage.initial_j,
+        Scalar.CHARGE_EFFICIENCY: storage.charge_efficiency,
+        Scalar.DISCHARGE_EFFICIENCY: storage.discharge_efficiency,
+        Scalar.MAX_CHARGE_J: storage.max_charge_j,
+        Scalar.MAX_DISCHARGE_J: storage.max_discharge_j,
+        Scalar.SUPPLY_KIND: SUPPLY_KINDS.index(supply.kind),
+        Scalar.SUPPLY_MEAN_J: supply.mean_j,
+        Scalar.SUPPLY_STD_J: supply.std_j,
+        Scalar.SUPPLY_PHI: supply.phi,
+        Scalar.SUPPLY_MAX_J: supply.max_j,
+        Scalar.CLOUD_MEAN: supply.cloud_mean,
+        Scalar.CLOUD_STD: supply.cloud_std,
+        Scalar.SOLAR_SCALE_J: supply.max_j if supply.kind == "solar" else 0.0,  # a solar supply peaks at its scale
+        Scalar.FORECAST_NOISE: supply.forecast_noise,
+        Scalar.QUEUE_PREVIEW: params.queue_preview,
+        Scalar.INVERSE_SLOT_ENERGY_UNIT: 1.0 / params.slot_energy_unit_j,
+    }
+
+    length = params.horizon_slots + supply.forecast_horizon
+    trace = np.zeros(1)
+    shape = np.zeros(length)
+    if supply.kind == "solar":
+        shape = solar_shape(params.start_hour, params.slot_seconds, length)
+    elif supply.kind == "trace":
+        assert supply.trace is not None
+        trace = supply.trace * (supply.mean_j / supply.trace.mean())
+        shape = np.floor(np.arange(length) * params.slot_seconds / supply.trace_seconds_per_row)
+
+    class_columns = {
+        ClassColumn.WEIGHT_CDF: np.cumsum(params.class_weight),
+        ClassColumn.DIFFICULTY_LO: params.class_difficulty_lo,
+        ClassColumn.DIFFICULTY_HI: params.class_difficulty_hi,
+        ClassColumn.PROMPT_TOKENS: params.class_prompt_tokens,
+        ClassColumn.SLACK_SLOTS: params.class_slack,
+        ClassColumn.VALUE: params.class_value,
+    }
+    capacity = params.model_capacity_tokens
+    model_columns = {
+        ModelColumn.TOKENS_PER_STEP: params.model_tokens_per_step,
+        ModelColumn.JOULES_PER_TOKEN: params.model_joules_per_token,
+        ModelColumn.CAPACITY_TOKENS: capacity,
+        ModelColumn.INVERSE_CAPACITY: np.where(np.isfinite(capacity), 1.0 / capacity, 0.0),
+    }
+    option_columns = {OptionColumn.MODEL: params.option_model, OptionColumn.STEP_CAP: params.option_cap}
+    hour = (params.start_hour + np.arange(params.horizon_slots) * (params.slot_seconds / SECONDS_PER_HOUR)) % 24.0
+    profile = params.arrival_profile
+    slot_columns = {
+        SlotColumn.PRICE_PER_KWH: params.price_per_kwh[hour.astype(np.int64)],
+        SlotColumn.CARBON_G_PER_KWH: params.carbon_g_per_kwh[hour.astype(np.int64)],
+        SlotColumn.SIN_HOUR: np.sin(hour * (2.0 * np.pi / 24.0)),
+        SlotColumn.COS_HOUR: np.cos(hour * (2.0 * np.pi / 24.0)),
+        SlotColumn.ARRIVAL_RATE: params.arrival_rate
+        * profile[(hour * profile.size / 24.0).astype(np.int64) % profile.size],
+    }
+    d = params.obs_option_table.shape[1]
+    task_rows = np.repeat(params.obs_task_table[:, None, :], d, axis=1)
+    return KernelTables(
+        scalars=np.array(_in_order(scalar_values), dtype=np.float64),
+        option_tab=_table(option_columns, np.int64),
+        worst_tokens=np.ascontiguousarray(params.worst_tokens, dtype=np.float64),
+        step_cdf=np.ascontiguousarray(params.step_cdf, dtype=np.float64),
+        gamma_pow=np.ascontiguousarray(params.gamma_pow, dtype=np.float64),
+        class_tab=_table(class_columns, np.float64),
+        model_tab=_table(model_columns, np.float64),
+        accuracy=np.ascontiguousarray(params.accuracy, dtype=np.float64),
+        slot_tab=_table(slot_columns, np.float64),
+        supply_shape=np.ascontiguousarray(shape, dtype=np.float64),
+        trace=np.ascontiguousarray(trace, dtype=np.float64),
+        obs_head=np.ascontiguousarray(np.concatenate([task_rows, params.obs_option_table], axis=2), dtype=np.float32),
+    )
+
+
+def _table(columns: dict[_Column, Any], dtype: type) -> np.ndarray:
+    """A C-contiguous ``(rows, len(columns))`` table whose column ``k`` is ``columns[k]``."""
+    return np.ascontiguousarray(np.stack(_in_order(columns), axis=1), dtype=dtype)
+
+
+def _in_order(values: dict[_Column, Any]) -> list[Any]:
+    """The values of a dict keyed by every member of one IntEnum, in the members' order."""
+    columns = type(next(iter(values)))
+    members = list(columns)
+    assert sorted(values) == members, f"{columns.__name__}: set every member once"
+    return [values[m] for m in members]

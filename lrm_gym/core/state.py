@@ -8,80 +8,105 @@ indexed by :data:`COUNTERS`.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from enum import IntEnum
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 
+from lrm_gym.core.compiled import inlined
 from lrm_gym.core.params import Params
 from lrm_gym.core.rng import WORDS as RNG_WORDS
 
-COUNTERS: tuple[str, ...] = (
-    "baseline_j",
-    "demand_j",
-    "auxiliary_j",
-    "waste_j",
-    "charge_j",
-    "discharge_j",
-    "slots_closed",
-    "tasks_arrived",
-    "tasks_dispatched",
-    "tasks_correct",
-    "tasks_dropped",
-    "tasks_deferred",
-    "wait_slots",
-    "auxiliary_cost",
-    "auxiliary_carbon_g",
-    "reward_quality",
-    "reward_auxiliary",
-    "reward_waste",
-    "reward_waiting",
-    "reward_drop",
-)
-"""Quantities summed over the slots closed (and the task decided) during a step."""
+# The column names below are IntEnum members: the compiled kernels read them as compile-time constants, and
+# the tuples and dicts of names after each (COUNTERS, C, ...) are derived from them.
+
+
+class Counter(IntEnum):
+    """Columns of ``State.step`` and ``State.totals``: quantities summed over the slots closed (and the task
+    decided) during a step. The reward components come last: a step's reward is their sum."""
+
+    BASELINE_J = 0
+    DEMAND_J = 1
+    AUXILIARY_J = 2
+    WASTE_J = 3
+    CHARGE_J = 4
+    DISCHARGE_J = 5
+    SLOTS_CLOSED = 6
+    TASKS_ARRIVED = 7
+    TASKS_DISPATCHED = 8
+    TASKS_CORRECT = 9
+    TASKS_DROPPED = 10
+    TASKS_DEFERRED = 11
+    WAIT_SLOTS = 12
+    AUXILIARY_COST = 13
+    AUXILIARY_CARBON_G = 14
+    REWARD_QUALITY = 15
+    REWARD_AUXILIARY = 16
+    REWARD_WASTE = 17
+    REWARD_WAITING = 18
+    REWARD_DROP = 19
+
+
+class TaskField(IntEnum):
+    """Fields of a queued task record, the last axis of ``State.queue``."""
+
+    CLASS = 0
+    DIFFICULTY = 1  # true number of skills m
+    ESTIMATE = 2  # difficulty the router sees
+    TABLE = 3  # difficulty index used for option tables (hidden index when not visible)
+    SLACK = 4
+    AGE = 5
+    U_SKILL = 6
+    U_STEPS = 7
+    DONE = 8  # dispatched or dropped in this slot (1.0) or not (0.0)
+
+
+class IntField(IntEnum):
+    """Integer scalars of each env, the columns of ``State.ints``."""
+
+    SLOT = 0  # current slot index
+    TRUNCATED = 1  # 1 once the episode is over
+    Q_LEN = 2  # tasks in the queue
+    N_PRESENT = 3  # tasks to decide in this slot (the first n_present of the queue)
+    HEAD = 4  # index of the task being decided
+    SLOT_DEFERRED = 5  # tasks deferred in this slot
+    TASK_OPTION = 6  # option of the task decided this step, NO_OPTION for defer
+
+
+class FloatField(IntEnum):
+    """Float scalars of each env, the columns of ``State.floats``."""
+
+    BASELINE_J = 0  # this slot's baseline
+    STORAGE_J = 1
+    ARRIVAL_CARRY = 2  # fractional arrivals carried by the `constant` kind
+    SLOT_TASK_J = 3  # task energy dispatched in this slot
+    TASK_ENERGY_J = 4  # of the task decided this step
+    TASK_TOKENS = 5
+    TASK_CORRECT = 6  # 1.0 or 0.0
+
+
+def _names(columns: type[IntEnum]) -> tuple[str, ...]:
+    return tuple(member.name.lower() for member in columns)
+
+
+COUNTERS: tuple[str, ...] = _names(Counter)
+"""Counter names, in column order (the ``info`` keys)."""
+# name -> column dicts, for code that looks columns up by their info key (and for earlier callers of C, I, F, Q)
 C = {name: i for i, name in enumerate(COUNTERS)}
-REWARD_COUNTERS = [
-    C[k] for k in ("reward_quality", "reward_auxiliary", "reward_waste", "reward_waiting", "reward_drop")
-]
+REWARD_COUNTERS = [int(c) for c in Counter if c.name.startswith("REWARD_")]
+FIRST_REWARD_COUNTER = Counter.REWARD_QUALITY
+assert list(range(FIRST_REWARD_COUNTER, len(Counter))) == REWARD_COUNTERS, "reward counters must come last"
+INTEGER_COUNTERS = tuple(int(c) for c in Counter if c.name.startswith(("TASKS_", "SLOTS_", "WAIT_")))
+"""Columns of the counters that count (tasks, slots), reported as ``int``."""
 
 NO_OPTION = -1
 
-QUEUE_FIELDS: tuple[str, ...] = (
-    "class",
-    "difficulty",  # true number of skills m
-    "estimate",  # difficulty the router sees
-    "table",  # difficulty index used for option tables (hidden index when not visible)
-    "slack",
-    "age",
-    "u_skill",
-    "u_steps",
-    "done",  # dispatched or dropped in this slot (1.0) or not (0.0)
-)
-"""Fields of a queued task record, the last axis of ``State.queue``."""
+QUEUE_FIELDS: tuple[str, ...] = _names(TaskField)
 Q = {name: i for i, name in enumerate(QUEUE_FIELDS)}
-
-
-INT_FIELDS: tuple[str, ...] = (
-    "slot",  # current slot index
-    "truncated",  # 1 once the episode is over
-    "q_len",  # tasks in the queue
-    "n_present",  # tasks to decide in this slot (the first n_present of the queue)
-    "head",  # index of the task being decided
-    "slot_deferred",  # tasks deferred in this slot
-    "task_option",  # option of the task decided this step, NO_OPTION for defer
-)
-"""Integer scalars of each env, the columns of ``State.ints``."""
+INT_FIELDS: tuple[str, ...] = _names(IntField)
 I = {name: i for i, name in enumerate(INT_FIELDS)}  # noqa: E741 (the index of the int columns)
-
-FLOAT_FIELDS: tuple[str, ...] = (
-    "baseline_j",  # this slot's baseline
-    "storage_j",
-    "arrival_carry",  # fractional arrivals carried by the `constant` kind
-    "slot_task_j",  # task energy dispatched in this slot
-    "task_energy_j",  # of the task decided this step
-    "task_tokens",
-    "task_correct",  # 1.0 or 0.0
-)
-"""Float scalars of each env, the columns of ``State.floats``."""
+FLOAT_FIELDS: tuple[str, ...] = _names(FloatField)
 F = {name: i for i, name in enumerate(FLOAT_FIELDS)}
 
 
@@ -89,7 +114,7 @@ class _Column:
     """``state.<name>``: a writeable view of one column of ``state.ints`` or ``state.floats``."""
 
     def __init__(self, array: str, index: int) -> None:
-        self.array, self.index = array, index
+        self.array, self.index = array, int(index)
 
     def __get__(self, state: State, owner: type | None = None) -> np.ndarray:
         return getattr(state, self.array)[:, self.index]
@@ -117,26 +142,26 @@ class State:
     mask: np.ndarray  # (n, 1 + O) bool, valid actions for the head task
     rng: np.ndarray  # (n, rng.WORDS) uint64 generator state
 
-    slot = _Column("ints", I["slot"])
-    truncated = _Column("ints", I["truncated"])
-    q_len = _Column("ints", I["q_len"])
-    n_present = _Column("ints", I["n_present"])
-    head = _Column("ints", I["head"])
-    slot_deferred = _Column("ints", I["slot_deferred"])
-    task_option = _Column("ints", I["task_option"])
-    baseline_j = _Column("floats", F["baseline_j"])
-    storage_j = _Column("floats", F["storage_j"])
-    arrival_carry = _Column("floats", F["arrival_carry"])
-    slot_task_j = _Column("floats", F["slot_task_j"])
-    task_energy_j = _Column("floats", F["task_energy_j"])
-    task_tokens = _Column("floats", F["task_tokens"])
-    task_correct = _Column("floats", F["task_correct"])
+    slot = _Column("ints", IntField.SLOT)
+    truncated = _Column("ints", IntField.TRUNCATED)
+    q_len = _Column("ints", IntField.Q_LEN)
+    n_present = _Column("ints", IntField.N_PRESENT)
+    head = _Column("ints", IntField.HEAD)
+    slot_deferred = _Column("ints", IntField.SLOT_DEFERRED)
+    task_option = _Column("ints", IntField.TASK_OPTION)
+    baseline_j = _Column("floats", FloatField.BASELINE_J)
+    storage_j = _Column("floats", FloatField.STORAGE_J)
+    arrival_carry = _Column("floats", FloatField.ARRIVAL_CARRY)
+    slot_task_j = _Column("floats", FloatField.SLOT_TASK_J)
+    task_energy_j = _Column("floats", FloatField.TASK_ENERGY_J)
+    task_tokens = _Column("floats", FloatField.TASK_TOKENS)
+    task_correct = _Column("floats", FloatField.TASK_CORRECT)
 
     @classmethod
     def allocate(cls, params: Params, n: int) -> State:
         length = params.horizon_slots + params.supply.forecast_horizon
         ints = np.zeros((n, len(INT_FIELDS)), np.int64)
-        ints[:, I["task_option"]] = NO_OPTION
+        ints[:, IntField.TASK_OPTION] = NO_OPTION
         return cls(
             ints=ints,
             floats=np.zeros((n, len(FLOAT_FIELDS))),
@@ -151,7 +176,8 @@ class State:
         )
 
     def arrays(self) -> tuple[np.ndarray, ...]:
-        """The arrays in field order, as the kernels of :mod:`lrm_gym.core.dynamics` take them."""
+        """The arrays in field order (:class:`StateArrays`' order) as a plain tuple: what the kernels of
+        :mod:`lrm_gym.core.dynamics` take (numba reads a named tuple argument twice as slowly)."""
         return self._arrays
 
     @cached_property
@@ -168,6 +194,31 @@ class State:
 def _empty_queue(n: int, capacity: int) -> np.ndarray:
     queue = np.zeros((n, capacity, len(QUEUE_FIELDS)))
     # difficulty 1 keeps table lookups of an empty slot valid
-    queue[..., Q["difficulty"]] = 1.0
-    queue[..., Q["table"]] = 1.0
+    queue[..., TaskField.DIFFICULTY] = 1.0
+    queue[..., TaskField.TABLE] = 1.0
     return queue
+
+
+class StateArrays(NamedTuple):
+    """A :class:`State`'s arrays inside compiled code (same names, same order; ``tests/test_env.py`` checks)."""
+
+    ints: np.ndarray
+    floats: np.ndarray
+    supply_path: np.ndarray
+    forecast_j: np.ndarray
+    queue: np.ndarray
+    tokens_left: np.ndarray
+    step: np.ndarray
+    totals: np.ndarray
+    mask: np.ndarray
+    rng: np.ndarray
+
+
+def queued_tasks(truncated: int, q_len: int, n_present: int, head: int, slot_deferred: int) -> int:
+    """The ``tasks_queued`` total of one env from its ``ints`` columns: at a slot boundary the queue is
+    compacted; mid-slot it is the undecided plus the deferred tasks. Plain Python for the single env's info;
+    :data:`queued_tasks_compiled` is the same function compiled, for the vector env's."""
+    return q_len if truncated else n_present - head + slot_deferred
+
+
+queued_tasks_compiled = inlined(queued_tasks)

@@ -24,67 +24,53 @@ errors, clipped to the supply's range.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import stats
 
 from lrm_gym.core import rng
 from lrm_gym.core.compiled import compiled, inlined
-from lrm_gym.core.tables import (
-    S_CLOUD_MEAN,
-    S_CLOUD_STD,
-    S_FORECAST_NOISE,
-    S_SOLAR_SCALE,
-    S_SUPPLY_KIND,
-    S_SUPPLY_MAX,
-    S_SUPPLY_MEAN,
-    S_SUPPLY_PHI,
-    S_SUPPLY_STD,
-    SUPPLY_AR1,
-    SUPPLY_CONSTANT,
-    SUPPLY_GAUSSIAN,
-    SUPPLY_SOLAR,
-    KernelTables,
+from lrm_gym.core.kinds import SUPPLY_AR1, SUPPLY_CONSTANT, SUPPLY_GAUSSIAN, SUPPLY_SOLAR
+from lrm_gym.core.params import Params
+from lrm_gym.core.supply_math import (  # re-exported: these lived here before supply_math
+    UPPER_CLIP_SIGMAS,
+    clipped_normal_mean,
+    solar_scale,
+    solar_shape,
+    supply_max,
 )
+from lrm_gym.core.tables import KernelTables, Scalar
 
-if TYPE_CHECKING:
-    from lrm_gym.core.params import Params, SupplyParams
-
-UPPER_CLIP_SIGMAS = 8.0
-
-
-def supply_max(supply: SupplyParams) -> float:
-    """Largest value any sample (and forecast) of this supply can take, for observation bounds."""
-    if supply.kind in ("gaussian", "ar1"):
-        return supply.mean_j + UPPER_CLIP_SIGMAS * supply.std_j
-    if supply.kind == "solar":
-        return solar_scale(supply)
-    if supply.kind == "trace":
-        assert supply.trace is not None
-        return supply.mean_j * float(supply.trace.max() / supply.trace.mean())
-    return supply.mean_j
+__all__ = [
+    "UPPER_CLIP_SIGMAS",
+    "clipped_normal_mean",
+    "forecast_into",
+    "sample_path",
+    "sample_supply_paths",
+    "solar_scale",
+    "solar_shape",
+    "supply_max",
+]
 
 
 @inlined
 def sample_path(t: KernelTables, path: np.ndarray, rng_state: np.ndarray) -> None:
     """Fill one env's ``path`` (baseline energy per slot) from its random stream; ``t`` is ``params.kernel``."""
     sc = t.scalars
-    kind, mean, std = int(sc[S_SUPPLY_KIND]), sc[S_SUPPLY_MEAN], sc[S_SUPPLY_STD]
+    kind, mean, std = int(sc[Scalar.SUPPLY_KIND]), sc[Scalar.SUPPLY_MEAN_J], sc[Scalar.SUPPLY_STD_J]
     if kind == SUPPLY_CONSTANT:
         path[:] = mean
     elif kind == SUPPLY_GAUSSIAN:
         for i in range(path.size):
-            path[i] = min(max(mean + std * rng.standard_normal(rng_state), 0.0), sc[S_SUPPLY_MAX])
+            path[i] = min(max(mean + std * rng.standard_normal(rng_state), 0.0), sc[Scalar.SUPPLY_MAX_J])
     elif kind == SUPPLY_AR1:
-        _stationary_ar1(rng_state, sc[S_SUPPLY_PHI], path)
+        _stationary_ar1(rng_state, sc[Scalar.SUPPLY_PHI], path)
         for i in range(path.size):
-            path[i] = min(max(mean + std * path[i], 0.0), sc[S_SUPPLY_MAX])
+            path[i] = min(max(mean + std * path[i], 0.0), sc[Scalar.SUPPLY_MAX_J])
     elif kind == SUPPLY_SOLAR:
-        _stationary_ar1(rng_state, sc[S_SUPPLY_PHI], path)
+        _stationary_ar1(rng_state, sc[Scalar.SUPPLY_PHI], path)
         for i in range(path.size):
-            cloud = min(max(sc[S_CLOUD_MEAN] + sc[S_CLOUD_STD] * path[i], 0.0), 1.0)
-            path[i] = sc[S_SOLAR_SCALE] * t.supply_shape[i] * cloud
+            cloud = min(max(sc[Scalar.CLOUD_MEAN] + sc[Scalar.CLOUD_STD] * path[i], 0.0), 1.0)
+            path[i] = sc[Scalar.SOLAR_SCALE_J] * t.supply_shape[i] * cloud
     else:  # trace, from a uniformly random row
         start = rng.integers(rng_state, t.trace.size)
         for i in range(path.size):
@@ -106,11 +92,11 @@ def _stationary_ar1(rng_state: np.ndarray, phi: float, out: np.ndarray) -> None:
 def forecast_into(t: KernelTables, path: np.ndarray, slot: int, out: np.ndarray, rng_state: np.ndarray) -> None:
     """Forecast of slots ``slot+1..slot+H`` of one env's ``path`` into ``out`` (``(H,)``)."""
     sc = t.scalars
-    noise = sc[S_FORECAST_NOISE] * sc[S_SUPPLY_MEAN]
+    noise = sc[Scalar.FORECAST_NOISE] * sc[Scalar.SUPPLY_MEAN_J]
     for h in range(out.size):
         truth = path[slot + 1 + h]
         if noise > 0.0:
-            out[h] = min(max(truth + noise * rng.standard_normal(rng_state), 0.0), sc[S_SUPPLY_MAX])
+            out[h] = min(max(truth + noise * rng.standard_normal(rng_state), 0.0), sc[Scalar.SUPPLY_MAX_J])
         else:
             out[h] = truth
 
@@ -127,34 +113,3 @@ def sample_supply_paths(params: Params, seeds: np.ndarray | list[int], length: i
     for row in range(states.shape[0]):
         sample_path(params.kernel, paths[row], states[row])
     return paths
-
-
-def solar_shape(start_hour: float, slot_seconds: float, length: int) -> np.ndarray:
-    """Clear-sky shape averaged over each slot; its mean over whole days is exactly ``1 / pi``."""
-    hours_per_slot = slot_seconds / 3600.0
-    edges = start_hour + hours_per_slot * np.arange(length + 1)
-    return np.diff(_solar_integral(edges)) / hours_per_slot
-
-
-def _solar_integral(hours: np.ndarray) -> np.ndarray:
-    """``G(h) = integral_0^h max(0, sin(pi (x - 6) / 12)) dx`` for the 24-hour periodic curve."""
-    day, hour = np.divmod(hours, 24.0)
-    inside = np.clip(hour, 6.0, 18.0)
-    partial = (12.0 / math.pi) * (1.0 - np.cos(math.pi * (inside - 6.0) / 12.0))
-    return day * (24.0 / math.pi) + partial
-
-
-def clipped_normal_mean(mean: float, std: float, low: float = 0.0, high: float = 1.0) -> float:
-    """``E[clip(mean + std Z, low, high)]`` for standard normal ``Z``, in closed form."""
-    if std == 0:
-        return float(np.clip(mean, low, high))
-    a, b = (low - mean) / std, (high - mean) / std
-    middle = mean * (stats.norm.cdf(b) - stats.norm.cdf(a)) + std * (stats.norm.pdf(a) - stats.norm.pdf(b))
-    return float(low * stats.norm.cdf(a) + middle + high * stats.norm.sf(b))
-
-
-def solar_scale(supply: SupplyParams) -> float:
-    cloud = clipped_normal_mean(supply.cloud_mean, supply.cloud_std)
-    if cloud == 0:
-        raise ValueError("supply: a solar supply with cloud factor always 0 cannot have a positive mean")
-    return supply.mean_j * math.pi / cloud

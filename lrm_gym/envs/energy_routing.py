@@ -14,14 +14,18 @@ from lrm_gym.core import dynamics
 from lrm_gym.core.dynamics import InvalidActionError
 from lrm_gym.core.observation import observation_layout, observation_space
 from lrm_gym.core.params import Params, build_params
-from lrm_gym.core.state import COUNTERS, F, I, State
+from lrm_gym.core.state import COUNTERS, INTEGER_COUNTERS, FloatField, IntField, State, queued_tasks
 from lrm_gym.envs.render import SlotRecord, energy_panel, text_dashboard
 from lrm_gym.envs.spaces import RoutingActions
 from lrm_gym.scenarios.loader import load_scenario
 from lrm_gym.scenarios.schema import ScenarioConfig
 
-_TRUNCATED = I["truncated"]
-_INTEGER_POSITIONS = tuple(i for i, k in enumerate(COUNTERS) if k.startswith(("tasks_", "slots_", "wait_")))
+# step_info runs on every step: its columns as plain ints (looking up an IntEnum member costs ~100 ns).
+_SLOT, _TRUNCATED, _Q_LEN = int(IntField.SLOT), int(IntField.TRUNCATED), int(IntField.Q_LEN)
+_N_PRESENT, _HEAD, _SLOT_DEFERRED = int(IntField.N_PRESENT), int(IntField.HEAD), int(IntField.SLOT_DEFERRED)
+_TASK_OPTION, _STORAGE_J = int(IntField.TASK_OPTION), int(FloatField.STORAGE_J)
+_TASK_ENERGY_J, _TASK_TOKENS = int(FloatField.TASK_ENERGY_J), int(FloatField.TASK_TOKENS)
+_TASK_CORRECT = int(FloatField.TASK_CORRECT)
 
 
 class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
@@ -120,7 +124,9 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
-        self.params: Params = build_params(load_scenario(scenario, overrides))
+        self.scenario: ScenarioConfig = load_scenario(scenario, overrides)
+        """The validated scenario this env simulates (``params`` is derived from it)."""
+        self.params: Params = build_params(self.scenario)
         self.render_mode = render_mode
         self.action_space: RoutingActions = RoutingActions(1 + self.params.n_options, mask_source=self.action_masks)
         self.observation_space = observation_space(self.params)  # type: ignore[assignment]
@@ -199,20 +205,18 @@ def step_info(state: State, row: int, mask: np.ndarray) -> dict[str, Any]:
     more than the compiled transition.
     """
     ints, floats = state.ints[row].tolist(), state.floats[row].tolist()
-    info: dict[str, Any] = {"slot": ints[I["slot"]]}
+    info: dict[str, Any] = {"slot": ints[_SLOT]}
     info.update(zip(COUNTERS, _counter_values(state.step[row]), strict=True))
-    info["storage_j"] = floats[F["storage_j"]]
-    info["task_option"] = ints[I["task_option"]]
-    info["task_energy_j"] = floats[F["task_energy_j"]]
-    info["task_tokens"] = int(floats[F["task_tokens"]])
-    info["task_correct"] = floats[F["task_correct"]] > 0
+    info["storage_j"] = floats[_STORAGE_J]
+    info["task_option"] = ints[_TASK_OPTION]
+    info["task_energy_j"] = floats[_TASK_ENERGY_J]
+    info["task_tokens"] = int(floats[_TASK_TOKENS])
+    info["task_correct"] = floats[_TASK_CORRECT] > 0
     info["action_mask"] = mask.astype(np.int8)
     totals = dict(zip(COUNTERS, _counter_values(state.totals[row]), strict=True))
-    # At a slot boundary the queue is compacted; mid-slot it is the undecided plus the deferred tasks.
-    if ints[I["truncated"]]:
-        totals["tasks_queued"] = ints[I["q_len"]]
-    else:
-        totals["tasks_queued"] = ints[I["n_present"]] - ints[I["head"]] + ints[I["slot_deferred"]]
+    totals["tasks_queued"] = queued_tasks(
+        ints[_TRUNCATED], ints[_Q_LEN], ints[_N_PRESENT], ints[_HEAD], ints[_SLOT_DEFERRED]
+    )
     info["totals"] = totals
     return info
 
@@ -220,7 +224,7 @@ def step_info(state: State, row: int, mask: np.ndarray) -> dict[str, Any]:
 def _counter_values(values: np.ndarray) -> list[float | int]:
     """Counters as Python numbers, the integer ones as ``int``."""
     out = values.tolist()
-    for i in _INTEGER_POSITIONS:
+    for i in INTEGER_COUNTERS:
         out[i] = int(out[i])
     return out
 

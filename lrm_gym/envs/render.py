@@ -7,7 +7,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from lrm_gym.core.observation import observation_layout
 from lrm_gym.core.params import Params
+from lrm_gym.core.units import JOULES_PER_KWH, SECONDS_PER_HOUR
 
 PANEL_HEIGHT, PANEL_WIDTH = 240, 480
 HISTORY_SLOTS = 96
@@ -62,30 +64,32 @@ def energy_panel(history: Sequence[SlotRecord], params: Params) -> np.ndarray:
 def text_dashboard(params: Params, info: dict, observation: dict[str, np.ndarray]) -> str:
     """A multi-line text view of the slot, the energy balance and the current decision."""
     kj = 1e-3
-    hour = (params.start_hour + info["slot"] * params.slot_seconds / 3600.0) % 24.0
+    layout = observation_layout(params)
+    task, options, energy, queue = (observation[key] for key in ("task", "options", "energy", "queue"))
+    hour = (params.start_hour + info["slot"] * params.slot_seconds / SECONDS_PER_HOUR) % 24.0
     totals = info["totals"]
     lines = [
         f"slot {info['slot']}/{params.horizon_slots}  time {int(hour):02d}:{int(hour % 1 * 60):02d}  "
-        f"queue {int(observation['queue'][0])}  left this slot {int(observation['queue'][1])}",
-        f"baseline {observation['energy'][0] * params.slot_energy_unit_j * kj:9.1f} kJ   "
-        f"committed {observation['energy'][1] * params.slot_energy_unit_j * kj:9.1f} kJ   "
+        f"queue {int(queue[layout.queue.queued])}  left this slot {int(queue[layout.queue.left])}",
+        f"baseline {energy[layout.energy.baseline] * params.slot_energy_unit_j * kj:9.1f} kJ   "
+        f"committed {energy[layout.energy.committed] * params.slot_energy_unit_j * kj:9.1f} kJ   "
         f"storage {info['storage_j'] * kj:9.1f} kJ",
         f"episode: dispatched {totals['tasks_dispatched']}  correct {totals['tasks_correct']}  "
-        f"dropped {totals['tasks_dropped']}  auxiliary {totals['auxiliary_j'] / 3.6e6:.4f} kWh  "
-        f"waste {totals['waste_j'] / 3.6e6:.4f} kWh",
+        f"dropped {totals['tasks_dropped']}  auxiliary {totals['auxiliary_j'] / JOULES_PER_KWH:.4f} kWh  "
+        f"waste {totals['waste_j'] / JOULES_PER_KWH:.4f} kWh",
     ]
-    cls = int(np.argmax(observation["task"][: params.n_classes]))
+    cls = int(np.argmax(task[layout.task.one_hot_class]))
     lines.append(
-        f"task: class {params.class_names[cls]}  difficulty~{observation['task'][params.n_classes]:.1f}  "
-        f"slack {int(observation['task'][-2])}"
+        f"task: class {params.class_names[cls]}  difficulty~{task[layout.task.difficulty]:.1f}  "
+        f"slack {int(task[layout.task.slack])}"
     )
-    o = params.n_options
-    opts = observation["options"]
+    expected_energy, accuracy = options[layout.options.energy], options[layout.options.accuracy]
+    feasible = options[layout.options.feasible]
     lines.append(f"  {'action':>6} {'option':<24} {'E[kJ]':>8} {'acc':>6} feasible")
     lines.append(f"  {0:>6} {'defer':<24} {'':>8} {'':>6} {bool(info['action_mask'][0])}")
-    for k in range(o):
-        energy = opts[k] * params.task_energy_unit_j * kj
+    for k in range(params.n_options):
+        energy_kj = expected_energy[k] * params.task_energy_unit_j * kj
         lines.append(
-            f"  {k + 1:>6} {params.option_names[k]:<24} {energy:8.3f} {opts[2 * o + k]:6.3f} {bool(opts[4 * o + k])}"
+            f"  {k + 1:>6} {params.option_names[k]:<24} {energy_kj:8.3f} {accuracy[k]:6.3f} {bool(feasible[k])}"
         )
     return "\n".join(lines)

@@ -18,18 +18,18 @@ from lrm_gym.core.compiled import compiled
 from lrm_gym.core.dynamics import InvalidActionError
 from lrm_gym.core.observation import observation_layout, observation_space
 from lrm_gym.core.params import Params, build_params
-from lrm_gym.core.state import COUNTERS, F, I, State
+from lrm_gym.core.state import COUNTERS, INTEGER_COUNTERS, FloatField, IntField, State, queued_tasks_compiled
 from lrm_gym.envs.energy_routing import step_info
 from lrm_gym.envs.render import SlotRecord, energy_panel, text_dashboard
 from lrm_gym.envs.spaces import sample_preferred_from
 from lrm_gym.scenarios.loader import load_scenario
 from lrm_gym.scenarios.schema import ScenarioConfig
 
-_INTEGER = np.array([k.startswith(("tasks_", "slots_", "wait_")) for k in COUNTERS])
-_INT_KEYS = tuple(k for k, is_int in zip(COUNTERS, _INTEGER, strict=True) if is_int)
-_FLOAT_KEYS = tuple(k for k, is_int in zip(COUNTERS, _INTEGER, strict=True) if not is_int)
-_INT_INDEX = np.flatnonzero(_INTEGER)
-_FLOAT_INDEX = np.flatnonzero(~_INTEGER)
+# Counter columns reported as int and as float (module-level arrays: constants in the compiled _info_rows).
+_INT_COUNTERS = np.array(INTEGER_COUNTERS, np.int64)
+_FLOAT_COUNTERS = np.array([i for i in range(len(COUNTERS)) if i not in INTEGER_COUNTERS], np.int64)
+_INT_KEYS = tuple(COUNTERS[i] for i in _INT_COUNTERS)
+_FLOAT_KEYS = tuple(COUNTERS[i] for i in _FLOAT_COUNTERS)
 
 
 class BatchRoutingActions(spaces.MultiDiscrete):
@@ -158,7 +158,9 @@ class EnergyRoutingVectorEnv(VectorEnv):
         self.num_envs = num_envs
         self.max_episode_steps = max_episode_steps
         self.render_mode = render_mode
-        self.params: Params = build_params(load_scenario(scenario, overrides))
+        self.scenario: ScenarioConfig = load_scenario(scenario, overrides)
+        """The validated scenario the sub-envs simulate (``params`` is derived from it)."""
+        self.params: Params = build_params(self.scenario)
         self.n_actions = 1 + self.params.n_options
         self.single_action_space = spaces.Discrete(self.n_actions)
         self.single_observation_space = observation_space(self.params)
@@ -302,12 +304,6 @@ _TOTALS_FLOAT = _FLOAT_KEYS
 _TOTALS_INT = (*_INT_KEYS, "tasks_queued")
 _TOTALS_MASKS = tuple("_" + k for k in (*_TOTALS_FLOAT, *_TOTALS_INT))
 _BLOCK = 64  # sub-envs per block of _info_rows: 64 rows of step and totals are 20 KiB
-_FLOAT_COUNTERS = _FLOAT_INDEX.astype(np.int64)
-_INT_COUNTERS = _INT_INDEX.astype(np.int64)
-_SLOT, _TRUNCATED, _Q_LEN, _N_PRESENT, _HEAD = I["slot"], I["truncated"], I["q_len"], I["n_present"], I["head"]
-_SLOT_DEFERRED, _TASK_OPTION = I["slot_deferred"], I["task_option"]
-_STORAGE, _TASK_ENERGY, _TASK_TOKENS = F["storage_j"], F["task_energy_j"], F["task_tokens"]
-_TASK_CORRECT = F["task_correct"]
 
 
 @compiled
@@ -340,16 +336,18 @@ def _info_rows(
             for r in range(start, end):
                 totals_int[j, r] = int(totals[r, _INT_COUNTERS[j]])
     for r in range(n):
-        info_float[nf, r] = floats[r, _STORAGE]
-        info_float[nf + 1, r] = floats[r, _TASK_ENERGY]
-        info_int[ni, r] = ints[r, _SLOT]
-        info_int[ni + 1, r] = ints[r, _TASK_OPTION]
-        info_int[ni + 2, r] = int(floats[r, _TASK_TOKENS])
-        correct[r] = floats[r, _TASK_CORRECT] > 0
+        info_float[nf, r] = floats[r, FloatField.STORAGE_J]
+        info_float[nf + 1, r] = floats[r, FloatField.TASK_ENERGY_J]
+        info_int[ni, r] = ints[r, IntField.SLOT]
+        info_int[ni + 1, r] = ints[r, IntField.TASK_OPTION]
+        info_int[ni + 2, r] = int(floats[r, FloatField.TASK_TOKENS])
+        correct[r] = floats[r, FloatField.TASK_CORRECT] > 0
         for a in range(mask.shape[1]):
             masks[r, a] = mask[r, a]
-        # As in step_info: at a slot boundary the queue is compacted; mid-slot it is undecided plus deferred.
-        if ints[r, _TRUNCATED]:
-            totals_int[ni, r] = ints[r, _Q_LEN]
-        else:
-            totals_int[ni, r] = ints[r, _N_PRESENT] - ints[r, _HEAD] + ints[r, _SLOT_DEFERRED]
+        totals_int[ni, r] = queued_tasks_compiled(
+            ints[r, IntField.TRUNCATED],
+            ints[r, IntField.Q_LEN],
+            ints[r, IntField.N_PRESENT],
+            ints[r, IntField.HEAD],
+            ints[r, IntField.SLOT_DEFERRED],
+        )

@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
+from lrm_gym.core.kinds import ArrivalKind, SupplyKind
+
 HOURS_PER_DAY = 24
 
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -39,7 +41,7 @@ class ForecastConfig(_Strict):
 class SupplyConfig(_Strict):
     """Baseline supply process. Exactly one of ``mean_w`` and ``provisioning`` sets its mean."""
 
-    kind: Literal["constant", "gaussian", "ar1", "solar", "trace"]
+    kind: SupplyKind
     mean_w: NonNegative | None = None
     provisioning: NonNegative | None = None
     std_w: NonNegative = 0.0
@@ -82,7 +84,7 @@ class StorageConfig(_Strict):
 class ArrivalsConfig(_Strict):
     """Task arrivals per slot; ``profile`` is a relative daily shape, normalised to mean 1."""
 
-    kind: Literal["constant", "poisson", "negbin"]
+    kind: ArrivalKind
     rate_per_slot: Positive
     dispersion: Positive | None = None
     profile: Annotated[list[NonNegative], Field(min_length=1)] | None = None

@@ -111,7 +111,7 @@ def test_routing_tables_follow_each_rule() -> None:
     inference = np.argmax(InferenceComputeDispatch(params, model="medium-8b").routing()[c, d], axis=1)
     assert np.all(params.option_model[inference] == params.model_names.index("medium-8b"))
     # the accuracy-target rule at the reference target is the reference policy itself
-    reference = np.argmax(AccuracyTarget(params, params.config.reference_policy.target).routing(), axis=-1)
+    reference = np.argmax(AccuracyTarget(params, params.reference_accuracy_target).routing(), axis=-1)
     np.testing.assert_array_equal(reference[c, d], params.reference_option[c, d])
 
 

@@ -94,13 +94,13 @@ def test_spec_json_round_trip(env_id: str) -> None:
     restored = EnvSpec.from_json(spec.to_json())
     assert restored == spec
     assert json.loads(spec.to_json())["entry_point"] == lrm_gym.registration.ENTRY_POINT
-    assert restored.make().unwrapped.params.config == spec.make().unwrapped.params.config
+    assert restored.make().unwrapped.scenario == spec.make().unwrapped.scenario
 
 
 def test_make_with_scenario_and_overrides_kwargs(tmp_path) -> None:
     env = gym.make("lrm_gym/EnergyRouting-v1", scenario="oversupply", overrides={"horizon_slots": 3})
     assert env.unwrapped.params.horizon_slots == 3
-    assert env.unwrapped.params.config.supply.provisioning == 1.3
+    assert env.unwrapped.scenario.supply.provisioning == 1.3
 
 
 def _assert_same(a: object, b: object) -> None:

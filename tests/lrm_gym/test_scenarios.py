@@ -108,7 +108,7 @@ def test_yaml_path_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "mine.yaml"
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     env = gym.make("lrm_gym/EnergyRouting-v1", scenario=str(path))
-    assert env.unwrapped.params.config == load_scenario("volatile")
+    assert env.unwrapped.scenario == load_scenario("volatile")
 
 
 def test_user_trace_file(tmp_path: Path) -> None:

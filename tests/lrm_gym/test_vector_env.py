@@ -64,7 +64,7 @@ def test_make_vec_returns_the_native_env_with_batched_spaces(env_id: str) -> Non
     assert envs.single_observation_space == single.observation_space
     assert envs.observation_space == batch_space(single.observation_space, 3)
     assert envs.single_action_space.n == single.action_space.n
-    assert envs.params.config == single.unwrapped.params.config
+    assert envs.scenario == single.unwrapped.scenario
     obs, info = envs.reset(seed=0)
     assert envs.observation_space.contains(obs)
     assert info["action_mask"].shape == (3, single.action_space.n) and info["action_mask"].dtype == np.int8

@@ -1,0 +1,5 @@
+"""Unit conversions shared by the simulator, its renderers and the experiments."""
+
+SECONDS_PER_HOUR = 3600.0
+JOULES_PER_WH = SECONDS_PER_HOUR  # one watt for one hour
+JOULES_PER_KWH = 1000.0 * JOULES_PER_WH
