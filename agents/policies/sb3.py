@@ -19,7 +19,7 @@ from gymnasium import spaces
 from stable_baselines3.common.base_class import BaseAlgorithm
 
 import lrm_gym  # noqa: F401  (registers the env ids)
-from agents.policies.sb3_files import load_model
+from agents.policies.sb3_files import load_for_prediction
 from agents.training.hyperparams import MASKABLE, Wrappers, check_algo, wrapper_chain
 
 
@@ -66,8 +66,8 @@ class LearnedPolicy:
 def load_policy(path: str | Path, algo: str, env: gym.Env, wrappers: Wrappers = ()) -> LearnedPolicy:
     """Load a saved model for evaluation on ``env`` (the raw Dict env), checking its metadata first.
 
-    A model file is code (SB3 unpickles it): load only files from a trusted source. Its algorithm and spaces
-    are checked as plain JSON before that (:func:`agents.policies.sb3_files.check_model_file`).
+    Its algorithm and spaces are checked as plain JSON first, and nothing in the file is unpickled
+    (:func:`agents.policies.sb3_files.load_for_prediction`).
 
     Args:
         path: the ``.zip`` file.
@@ -77,7 +77,7 @@ def load_policy(path: str | Path, algo: str, env: gym.Env, wrappers: Wrappers = 
     """
     check_algo(algo)
     agent_env = wrapper_chain(wrappers)(env) if wrappers else env
-    model = load_model(path, algo, agent_env)
+    model = load_for_prediction(path, algo, agent_env)
     return LearnedPolicy(model, env.observation_space, maskable=algo in MASKABLE)  # type: ignore[arg-type]
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import lrm_gym  # noqa: F401  (registers the env ids)
-from agents.policies.sb3_files import check_model_file, load_model
+from agents.policies.sb3_files import check_model_file, load_to_continue
 from agents.training.hyperparams import (
     _EXPERIMENT_KEYS,
     ALGOS,
@@ -194,7 +194,7 @@ def run_prepared(run: PreparedRun) -> Path:
         # checked again: the file may have changed since prepare()
         probe = make_env(spec.env_id, run.env_kwargs, hp.wrappers)
         try:
-            model = load_model(spec.trained_agent, spec.algo, probe, env=env, **_resume_kwargs(hp.algo_kwargs))
+            model = load_to_continue(spec.trained_agent, spec.algo, probe, env=env, **_resume_kwargs(hp.algo_kwargs))
         finally:
             probe.close()
     else:

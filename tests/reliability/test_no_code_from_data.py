@@ -9,12 +9,11 @@ attacks (they do write the marker under the ``eval`` the code used before), so t
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
-import os
 import pathlib
 import pickle
 import re
-import subprocess
 import sys
 import zipfile
 from collections.abc import Callable
@@ -33,8 +32,8 @@ from agents.policies.rllib import algorithm_checkpoint, module_path
 from agents.policies.sb3 import load_policy
 from agents.training.hyperparams import load_hyperparams
 from agents.training.literals import parse_expression, parse_policy_kwargs
+from tests.agents.test_training_sb3 import run_cli
 
-ROOT = Path(__file__).resolve().parents[2]
 ENV = "lrm_gym/EnergyRouting-Volatile-v1"
 MARKER = "pwned.txt"
 SHELL = "th.os.system('touch pwned.txt')"
@@ -43,6 +42,7 @@ ESCAPE = (
     "._module.__builtins__['__import__']('os').system('touch pwned.txt')"
 )
 """Reaches ``os.system`` from an ``eval`` without builtins, through ``object.__subclasses__()``."""
+TANH = "dict(net_arch=[8], activation_fn=nn.Tanh)"
 
 
 @pytest.fixture
@@ -119,15 +119,7 @@ def test_a_suite_with_a_code_string_fails_benchmark_validation(cwd: Path) -> Non
         "learned:\n"
         f'  - {{algo: ppo, n_timesteps: 64, hyperparams: {{policy_kwargs: "{SHELL}"}}}}\n'
     )
-    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
-    done = subprocess.run(
-        [sys.executable, "-m", "agents.cli", "benchmark", "--suite", str(suite), "--out", str(cwd / "out")],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_cli("benchmark", "--suite", str(suite), "--out", str(cwd / "out"), cwd=cwd)
     assert done.returncode == 2, done.stderr
     assert "lrm-gym benchmark: error:" in done.stderr and "policy_kwargs" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
@@ -219,11 +211,25 @@ def payload(path: Path) -> str:
 
 
 def saved_model(env_id: str, folder: Path, algo: Any = PPO) -> Path:
-    env = gym.make(env_id)
+    """A model trained a few steps (so that its file holds every pickled entry training leaves, e.g. the
+    last observation), with an rl-zoo3 schedule and activation function (pickled entries too)."""
+    env = gym.make(env_id, overrides={"horizon_slots": 1})
     if algo is PPO:
         env = lrm_gym.MaskedActionFallback(env)
     path = folder / f"{algo.__name__}-{env_id.replace('/', '-')}.zip"
-    algo("MultiInputPolicy", env, n_steps=8, batch_size=8, device="cpu").save(path)
+    kwargs = load_hyperparams("ppo", ENV, overrides={"learning_rate": "lin_1e-3", "policy_kwargs": TANH}).algo_kwargs
+    model = algo(
+        "MultiInputPolicy",
+        env,
+        n_steps=8,
+        batch_size=8,
+        n_epochs=1,
+        seed=0,
+        device="cpu",
+        **{k: kwargs[k] for k in ("learning_rate", "policy_kwargs")},
+    )
+    model.learn(16)
+    model.save(path)
     return path
 
 
@@ -310,6 +316,36 @@ def test_pickled_weights_are_not_unpickled(models: dict[str, Path], cwd: Path) -
     with pytest.raises(ValueError, match="cannot load model file"):
         load_policy(path, "ppo", gym.make(ENV), (("lrm_gym.MaskedActionFallback", {}),))
     assert not (cwd / MARKER).exists()
+
+
+def test_evaluation_loads_open_no_pickle_even_when_the_metadata_fits(models: dict[str, Path], cwd: Path) -> None:
+    """Every pickled entry of ``data`` holds the payload and the readable copies are right: SB3's plain load
+    runs it (the control), the evaluation loader rebuilds every entry from data and predicts the same."""
+    real = models["ppo"]
+
+    def poison(data: dict[str, Any]) -> None:
+        for entry in data.values():
+            if isinstance(entry, dict) and ":serialized:" in entry:
+                entry[":serialized:"] = payload(cwd / MARKER)
+
+    evil = crafted(real, cwd / "evil.zip", poison)
+    wrappers = (("lrm_gym.MaskedActionFallback", {}),)
+    env = gym.make(ENV)
+    safe, clean = load_policy(evil, "ppo", env, wrappers), load_policy(real, "ppo", env, wrappers)
+    assert not (cwd / MARKER).exists()
+    obs, info = env.reset(seed=5)
+    for _ in range(50):
+        masks = info["action_mask"].astype(bool)
+        action = safe.predict(obs, action_masks=masks)[0]
+        assert action == clean.predict(obs, action_masks=masks)[0]
+        obs, _, terminated, truncated, info = env.step(int(action))
+        if terminated or truncated:
+            obs, info = env.reset()
+
+    # the control: SB3's own load opens the pickles (then fails: the payload returns None, not a space)
+    with contextlib.suppress(Exception):
+        PPO.load(evil, device="cpu")
+    assert (cwd / MARKER).is_file()
 
 
 def test_malformed_rllib_checkpoints_are_refused_unopened(cwd: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,9 +3,6 @@ no traceback, nothing written; every hyperparameter is checked under its own nam
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import gymnasium as gym
@@ -17,8 +14,8 @@ from agents.cli import main
 from agents.paths import CONFIG_DIR
 from agents.training.hyperparams import _EXPERIMENT_KEYS, ALGOS, load_hyperparams
 from agents.training.sb3 import TrainSpec, prepare
+from tests.agents.test_training_sb3 import run_cli
 
-ROOT = Path(__file__).resolve().parents[2]
 ENV = "lrm_gym/EnergyRouting-Volatile-v1"
 
 
@@ -121,16 +118,8 @@ def test_an_exponent_without_a_dot_in_a_file_is_explained(tmp_path: Path) -> Non
 def test_bad_input_never_prints_a_traceback(tmp_path: Path) -> None:
     """The same through the real command line (argparse, the package's ``__main__``, exit status)."""
     (tmp_path / "afile").write_text("x")
-    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
     for args in (["-n", "0"], ["-f", "afile"], ["--env-kwargs", "overrides:{nope: 1}"], ["-params", "n_steps:-5"]):
-        done = subprocess.run(
-            [sys.executable, "-m", "agents.cli", "train", "--algo", "ppo", "--env", ENV, *args],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        done = run_cli("train", "--algo", "ppo", "--env", ENV, *args, cwd=tmp_path)
         assert done.returncode == 2, done.stderr
         assert done.stderr.startswith("lrm-gym train: error: ") and done.stderr.count("\n") == 1, done.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["afile"]
