@@ -78,7 +78,7 @@ def spec_from_args(args: argparse.Namespace) -> TrainSpec:
         algo=args.algo,
         env_id=args.env,
         seed=args.seed,
-        n_timesteps=args.n_timesteps if args.n_timesteps > 0 else None,
+        n_timesteps=args.n_timesteps,
         eval_freq=args.eval_freq,
         eval_episodes=args.eval_episodes,
         log_folder=args.log_folder,
@@ -95,7 +95,11 @@ def spec_from_args(args: argparse.Namespace) -> TrainSpec:
 def run(args: argparse.Namespace) -> int:
     if args.backend not in TRAIN_BACKENDS:
         raise ValueError(f"unknown backend {args.backend!r}; choose one of {sorted(TRAIN_BACKENDS)}")
-    run_dir = TRAIN_BACKENDS[args.backend](spec_from_args(args))
+    try:
+        run_dir = TRAIN_BACKENDS[args.backend](spec_from_args(args))
+    except (ValueError, OSError) as err:
+        # one line, as argparse's own errors (library messages, e.g. pydantic's, span several lines)
+        raise ValueError(" ".join(str(err).split())) from err
     print(f"Saved run to {run_dir}")
     return 0
 
@@ -111,7 +115,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--env", default="lrm_gym/EnergyRouting-v1", help="a registered env id")
     parser.add_argument("--backend", default="sb3", help=f"training library, one of {sorted(TRAIN_BACKENDS)}")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("-n", "--n-timesteps", type=int, default=-1, help="overwrite the hyperparameter file's")
+    parser.add_argument("-n", "--n-timesteps", type=int, default=None, help="overwrite the hyperparameter file's")
     parser.add_argument("--eval-freq", type=int, default=10_000, help="evaluate every n env steps (<=0: never)")
     parser.add_argument("--eval-episodes", type=int, default=5)
     parser.add_argument("--save-freq", type=int, default=-1, help="checkpoint every n env steps (<=0: never)")

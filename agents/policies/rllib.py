@@ -5,6 +5,7 @@ Needs the ``ray`` extra (``pip install "lrm-gym[ray]"``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -14,19 +15,23 @@ import numpy as np
 
 _MODULE_SUBDIR = ("learner_group", "learner", "rl_module", "default_policy")
 """Where RLlib's algorithm checkpoint keeps the trained RLModule (``COMPONENT_LEARNER_GROUP`` etc.)."""
+_CTOR_KEY = "class_and_ctor_args_file"
+_STATE_EXTENSIONS = (".pkl", ".msgpack", ".pt")
 
 
 def algorithm_checkpoint(path: str | Path) -> Path:
-    """An RLlib algorithm checkpoint folder: ``path`` itself or a run folder's ``model/``.
+    """An RLlib algorithm checkpoint folder: ``path`` itself or a run folder's ``model/``, its metadata checked.
 
     Raises:
-        FileNotFoundError: neither holds ``rllib_checkpoint.json``.
+        ValueError: neither holds ``rllib_checkpoint.json``, or the checkpoint's files are not what RLlib writes.
     """
     path = Path(path)
     for candidate in (path, path / "model"):
         if (candidate / "rllib_checkpoint.json").is_file():
+            check_checkpoint_files(candidate, "rllib_checkpoint.json")
+            check_checkpoint_files(candidate.joinpath(*_MODULE_SUBDIR), "metadata.json")
             return candidate
-    raise FileNotFoundError(f"no RLlib algorithm checkpoint at {str(path)!r} (expected rllib_checkpoint.json)")
+    raise ValueError(f"no RLlib algorithm checkpoint at {str(path)!r} (expected rllib_checkpoint.json)")
 
 
 def module_path(checkpoint: str | Path) -> Path:
@@ -34,15 +39,43 @@ def module_path(checkpoint: str | Path) -> Path:
 
     Raises:
         FileNotFoundError: no RLlib module checkpoint at or under ``checkpoint``.
+        ValueError: the module folder's files are not what RLlib writes.
     """
     path = Path(checkpoint)
     for candidate in (path, path.joinpath(*_MODULE_SUBDIR), path.joinpath("model", *_MODULE_SUBDIR)):
         if (candidate / "module_state.pkl").is_file() or (candidate / "module_state.pt").is_file():
+            check_checkpoint_files(candidate, "metadata.json")
             return candidate
     raise FileNotFoundError(
         f"no RLlib policy checkpoint at {str(path)!r}: expected a run folder, its model/ or "
         "checkpoints/rl_model_<steps>_steps/ folder, or an RLModule folder"
     )
+
+
+def check_checkpoint_files(folder: Path, metadata_name: str) -> None:
+    """Check the JSON metadata of an RLlib checkpoint folder and the files it names, before RLlib opens them.
+
+    RLlib's checkpoints hold pickles (``class_and_ctor_args.pkl``, ``*_state.pkl``) that run code when loaded,
+    so a checkpoint is code: load only checkpoints from a trusted source (as Ray's documentation says). This
+    refuses what is not an RLlib checkpoint with a clear message instead of an error from inside RLlib.
+    """
+    metadata = folder / metadata_name
+    try:
+        info = json.loads(metadata.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"RLlib checkpoint {str(folder)!r}: cannot read {metadata_name} ({err})") from err
+    names = info.get(_CTOR_KEY) if isinstance(info, dict) else None
+    state = info.get("state_file") if isinstance(info, dict) else None
+    if not isinstance(names, str) or not isinstance(state, str) or "checkpoint_version" not in info:
+        raise ValueError(
+            f"RLlib checkpoint {str(folder)!r}: {metadata_name} must be a JSON object with {_CTOR_KEY}, "
+            "state_file and checkpoint_version"
+        )
+    for name in (names, state):
+        if Path(name).name != name or name in ("", ".", ".."):
+            raise ValueError(f"RLlib checkpoint {str(folder)!r}: {metadata_name} names {name!r}, not a file inside it")
+    if not (folder / names).is_file() or not any((folder / f"{state}{ext}").is_file() for ext in _STATE_EXTENSIONS):
+        raise ValueError(f"RLlib checkpoint {str(folder)!r}: the files {metadata_name} names are missing")
 
 
 class RLlibPolicy:

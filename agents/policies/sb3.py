@@ -17,52 +17,15 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.save_util import load_from_zip_file
 
 import lrm_gym  # noqa: F401  (registers the env ids)
-from agents.training.hyperparams import ALGOS, MASKABLE, Wrappers, check_algo, wrapper_chain
+from agents.policies.sb3_files import load_for_prediction
+from agents.training.hyperparams import MASKABLE, Wrappers, check_algo, wrapper_chain
 
 
 def fallback_action(mask: np.ndarray) -> int:
     """The action :class:`lrm_gym.MaskedActionFallback` runs in place of a masked one: the lowest valid action."""
     return int(np.flatnonzero(mask)[0])
-
-
-def read_model_spaces(path: str | Path) -> tuple[spaces.Space, spaces.Space]:
-    """The observation and action spaces stored in a saved SB3 model, without building the model."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"model file {path} does not exist")
-    try:
-        data, _, _ = load_from_zip_file(path, load_data=True, device="cpu")
-    except Exception as err:  # a corrupt zip raises many different types
-        raise ValueError(f"cannot read model file {path}: {err}") from err
-    if not data or "observation_space" not in data or "action_space" not in data:
-        raise ValueError(f"model file {path} does not record its observation and action spaces")
-    return data["observation_space"], data["action_space"]
-
-
-def check_model_spaces(path: str | Path, env: gym.Env) -> None:
-    """Raise ``ValueError`` if the model at ``path`` was trained on other spaces than ``env``'s."""
-    obs_space, action_space = read_model_spaces(path)
-    if obs_space == env.observation_space and action_space == env.action_space:
-        return
-    name = env.spec.id if env.spec is not None else type(env.unwrapped).__name__
-    model, here = describe_space(obs_space), describe_space(env.observation_space)
-    why = "the same shapes but other bounds (another scenario)" if model == here else f"observations {here}"
-    raise ValueError(
-        f"model file {path} does not fit env {name}: the model was trained on observations {model} and "
-        f"actions {describe_space(action_space)}; the env has {why} and actions {describe_space(env.action_space)}"
-    )
-
-
-def describe_space(space: spaces.Space) -> str:
-    """A short description: shapes only (``Dict(energy=(10,), ...)``, ``Box(84,)``, ``Discrete(10)``)."""
-    if isinstance(space, spaces.Dict):
-        return "Dict(" + ", ".join(f"{k}={v.shape}" for k, v in space.spaces.items()) + ")"
-    if isinstance(space, spaces.Discrete):
-        return f"Discrete({space.n})"
-    return f"{type(space).__name__}{space.shape}"
 
 
 class LearnedPolicy:
@@ -101,7 +64,10 @@ class LearnedPolicy:
 
 
 def load_policy(path: str | Path, algo: str, env: gym.Env, wrappers: Wrappers = ()) -> LearnedPolicy:
-    """Load a saved model for evaluation on ``env`` (the raw Dict env), checking its spaces first.
+    """Load a saved model for evaluation on ``env`` (the raw Dict env), checking its metadata first.
+
+    Its algorithm and spaces are checked as plain JSON first, and nothing in the file is unpickled
+    (:func:`agents.policies.sb3_files.load_for_prediction`).
 
     Args:
         path: the ``.zip`` file.
@@ -111,8 +77,7 @@ def load_policy(path: str | Path, algo: str, env: gym.Env, wrappers: Wrappers = 
     """
     check_algo(algo)
     agent_env = wrapper_chain(wrappers)(env) if wrappers else env
-    check_model_spaces(path, agent_env)
-    model = ALGOS[algo].load(path, device="cpu")
+    model = load_for_prediction(path, algo, agent_env)
     return LearnedPolicy(model, env.observation_space, maskable=algo in MASKABLE)  # type: ignore[arg-type]
 
 

@@ -8,7 +8,6 @@ Algorithms: ``ppo``, ``a2c``, ``dqn`` (SB3) and ``maskable-ppo`` (sb3-contrib, r
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +18,10 @@ from sb3_contrib import MaskablePPO
 from stable_baselines3 import A2C, DQN, PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
 
-import lrm_gym  # noqa: F401  (registers the env ids)
+import lrm_gym
 from agents.paths import CONFIG_DIR
+from agents.training.checks import SB3_RULES, SB3_SET_BY_RUN, check_values
+from agents.training.literals import parse_normalize, parse_policy_kwargs
 from agents.training.zoo import read_hyperparams_entry
 
 ALGOS: dict[str, type[BaseAlgorithm]] = {"a2c": A2C, "dqn": DQN, "maskable-ppo": MaskablePPO, "ppo": PPO}
@@ -35,6 +36,16 @@ _EXPERIMENT_KEYS = frozenset({"n_timesteps", "n_envs", "policy", "env_wrapper", 
 # rl-zoo3 keys we do not implement; refusing them beats silently ignoring them.
 _UNSUPPORTED_KEYS = frozenset({"frame_stack", "callback", "vec_env_wrapper", "eval_env_kwargs"})
 FALLBACK_WRAPPER = "lrm_gym.MaskedActionFallback"
+
+WRAPPERS: dict[str, type[gym.Wrapper[Any, Any, Any, Any]]] = {
+    "lrm_gym.MaskedActionFallback": lrm_gym.MaskedActionFallback,
+    "lrm_gym.FlattenRoutingObservation": lrm_gym.FlattenRoutingObservation,
+    "gymnasium.wrappers.TimeLimit": gym.wrappers.TimeLimit,
+    "gymnasium.wrappers.ClipReward": gym.wrappers.ClipReward,
+    "gymnasium.wrappers.NormalizeReward": gym.wrappers.NormalizeReward,
+}
+"""The wrappers ``env_wrapper`` may name (rl-zoo3 imports any dotted name; a config file must not choose
+which code runs). Their arguments are plain data: a penalty, a step limit, reward bounds, a discount."""
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -125,7 +136,7 @@ def load_hyperparams(
         raw=raw,
         n_timesteps=int(n_timesteps),
         n_envs=int(n_envs),
-        policy=str(raw.get("policy", "MultiInputPolicy")),
+        policy=_check_policy(algo, raw.get("policy", "MultiInputPolicy"), source),
         wrappers=tuple(wrappers),
         env_kwargs=dict(env_kwargs),
         algo_kwargs=algo_kwargs,
@@ -134,10 +145,9 @@ def load_hyperparams(
 
 def _parse_normalize(value: Any, source: str) -> bool:
     """rl-zoo3's ``normalize``; only reward normalization is supported (see :class:`Hyperparams`)."""
+    value = parse_normalize(value, source)
     if value is None or value is False:
         return False
-    if isinstance(value, str):
-        value = eval(value, {"__builtins__": {}}, {"dict": dict, "True": True, "False": False})
     if isinstance(value, dict) and value.get("norm_obs") is False and set(value) <= {"norm_obs", "norm_reward"}:
         return bool(value.get("norm_reward", True))
     raise ValueError(
@@ -147,7 +157,7 @@ def _parse_normalize(value: Any, source: str) -> bool:
 
 
 def parse_wrappers(value: Any, source: str) -> tuple[tuple[str, dict[str, Any]], ...]:
-    """rl-zoo3's ``env_wrapper``: a dotted name, or a list of names and ``{name: kwargs}`` mappings.
+    """rl-zoo3's ``env_wrapper``: a name of :data:`WRAPPERS`, or a list of names and ``{name: kwargs}`` mappings.
 
     :class:`lrm_gym.MaskedActionFallback` is put first if absent (with its default penalty), because every
     algorithm needs it: MaskablePPO never picks a masked action, so for it the wrapper never fires.
@@ -159,18 +169,21 @@ def parse_wrappers(value: Any, source: str) -> tuple[tuple[str, dict[str, Any]],
             wrappers.append((item, {}))
         elif isinstance(item, dict) and len(item) == 1:
             ((name, kwargs),) = item.items()
+            if kwargs is not None and not isinstance(kwargs, dict):
+                raise ValueError(f"{source}: env_wrapper: the arguments of {name} must be a mapping, got {kwargs!r}")
             wrappers.append((str(name), dict(kwargs or {})))
         else:
             raise ValueError(f"{source}: env_wrapper entries must be 'module.Class' or {{module.Class: kwargs}}")
     if FALLBACK_WRAPPER not in [name for name, _ in wrappers]:
         wrappers.insert(0, (FALLBACK_WRAPPER, {}))
     for name, _ in wrappers:
-        _import_object(name, f"{source}: env_wrapper")
+        _wrapper_class(name, f"{source}: env_wrapper")
     return tuple(wrappers)
 
 
 def _preprocess_algo_kwargs(algo: str, kwargs: dict[str, Any], source: str) -> dict[str, Any]:
-    """Check constructor keys, and turn rl-zoo3 conventions (``lin_3e-4``, string policy_kwargs) into objects."""
+    """Check constructor keys and values, and turn rl-zoo3 conventions (``lin_3e-4``, policy_kwargs written as
+    a ``dict(...)`` expression) into the objects SB3 takes."""
     import inspect
 
     from stable_baselines3.common.utils import LinearSchedule
@@ -179,29 +192,36 @@ def _preprocess_algo_kwargs(algo: str, kwargs: dict[str, Any], source: str) -> d
     unknown = sorted(set(kwargs) - accepted)
     if unknown:
         raise ValueError(f"{source}: {ALGOS[algo].__name__} has no parameter(s) {unknown}")
+    set_by_run = sorted(SB3_SET_BY_RUN & kwargs.keys())
+    if set_by_run:
+        raise ValueError(f"{source}: {set_by_run} are set by lrm-gym train itself (see --seed and -v)")
+    classes = sorted(k for k in kwargs if k.endswith("_class"))
+    if classes:
+        raise ValueError(f"{source}: {classes} name classes to run; a config file cannot choose code")
     out = dict(kwargs)
+    if "policy_kwargs" in out:
+        out["policy_kwargs"] = parse_policy_kwargs(out["policy_kwargs"], source)
+    check_values(out, SB3_RULES, source)
     for key in ("learning_rate", "clip_range", "clip_range_vf"):
         value = out.get(key)
-        if isinstance(value, str):
-            if not value.startswith("lin_"):
-                raise ValueError(f"{source}: {key} must be a number or 'lin_<initial value>', got {value!r}")
+        if isinstance(value, str):  # checked above: 'lin_<initial value>'
             # rl-zoo3's linear schedule: from the initial value at progress 1 down to 0 at the end
             out[key] = LinearSchedule(float(value[4:]), 0.0, 1.0)
-    if isinstance(out.get("policy_kwargs"), str):
-        # rl-zoo3 writes policy_kwargs as a Python expression; allow only the names it uses
-        import torch
-
-        namespace = {"dict": dict, "nn": torch.nn, "th": torch}
-        out["policy_kwargs"] = eval(out["policy_kwargs"], {"__builtins__": {}}, namespace)
     return out
 
 
-def _import_object(dotted: str, what: str) -> Any:
-    module_name, _, attr = dotted.rpartition(".")
-    try:
-        return getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError, ValueError) as err:
-        raise ValueError(f"{what}: cannot import {dotted!r} ({err})") from err
+def _check_policy(algo: str, policy: Any, source: str) -> str:
+    """The SB3 policy name (``MultiInputPolicy``, ``MlpPolicy``); classes cannot be named in a file."""
+    aliases = sorted(ALGOS[algo].policy_aliases)
+    if policy not in aliases:
+        raise ValueError(f"{source}: policy: {ALGOS[algo].__name__} takes one of {aliases}, got {policy!r}")
+    return str(policy)
+
+
+def _wrapper_class(name: str, what: str) -> type[gym.Wrapper[Any, Any, Any, Any]]:
+    if name not in WRAPPERS:
+        raise ValueError(f"{what}: {name!r} is not an allowed wrapper; allowed: {sorted(WRAPPERS)}")
+    return WRAPPERS[name]
 
 
 Wrappers = tuple[tuple[str, dict[str, Any]], ...]
@@ -209,7 +229,7 @@ Wrappers = tuple[tuple[str, dict[str, Any]], ...]
 
 def wrapper_chain(wrappers: Wrappers) -> Callable[[gym.Env], gym.Env]:
     """A ``wrapper_class`` for ``make_vec_env`` applying the wrappers in order."""
-    classes = [(_import_object(name, "env_wrapper"), kwargs) for name, kwargs in wrappers]
+    classes = [(_wrapper_class(name, "env_wrapper"), kwargs) for name, kwargs in wrappers]
 
     def wrap(env: gym.Env) -> gym.Env:
         for cls, kwargs in classes:

@@ -43,7 +43,14 @@ import lrm_gym
 from agents.evaluation import EpisodeMetrics, evaluate
 from agents.policies.rllib import algorithm_checkpoint, policy_factory
 from agents.ray_runtime import ray_runtime, require_ray
-from agents.training.zoo import EVAL_SEED_OFFSET, env_name, next_run_dir, read_hyperparams_entry
+from agents.training.checks import RLLIB_RULES, check_values
+from agents.training.zoo import (
+    EVAL_SEED_OFFSET,
+    check_run_settings,
+    env_name,
+    next_run_dir,
+    read_hyperparams_entry,
+)
 
 ALGOS: tuple[str, ...] = ("ppo",)
 """Algorithms this backend trains (RLlib's action-masking module pattern is written for PPO)."""
@@ -183,6 +190,7 @@ def resolve(config: RLlibTrainConfig) -> ResolvedRun:
         raise ValueError(f"--env: {config.env_id!r} is not a registered lrm_gym id; known: {ids}")
     if config.eval_episodes < 1:
         raise ValueError(f"--eval-episodes must be positive, got {config.eval_episodes}")
+    check_run_settings(config.seed, config.log_folder, config.run_dir)
     entry, source = _read_conf(config.conf_file, config.env_id)
     entry_env_kwargs = entry.pop("env_kwargs", None) or {}
     merged = {**entry, **config.hyperparams}
@@ -198,9 +206,8 @@ def resolve(config: RLlibTrainConfig) -> ResolvedRun:
     if unknown:
         raise ValueError(f"{source}: unknown hyperparameters {unknown}; the rllib backend knows {sorted(PPO_DEFAULTS)}")
     hyperparams = {**PPO_DEFAULTS, **merged}
+    check_values(hyperparams, RLLIB_RULES, source)
     batch = hyperparams["train_batch_size_per_learner"]
-    if not isinstance(batch, int) or batch < 1:
-        raise ValueError(f"{source}: train_batch_size_per_learner must be a positive integer, got {batch!r}")
     env_kwargs = {**entry_env_kwargs, **config.env_kwargs}
     bad_kwargs = sorted(set(env_kwargs) - _ENV_KWARGS)
     if bad_kwargs:

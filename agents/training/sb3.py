@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import lrm_gym  # noqa: F401  (registers the env ids)
-from agents.policies.sb3 import check_model_spaces
+from agents.policies.sb3_files import check_model_file, load_to_continue
 from agents.training.hyperparams import (
     _EXPERIMENT_KEYS,
     ALGOS,
@@ -18,7 +18,7 @@ from agents.training.hyperparams import (
     make_env,
     wrapper_chain,
 )
-from agents.training.zoo import EVAL_SEED_OFFSET, env_name, next_run_dir
+from agents.training.zoo import EVAL_SEED_OFFSET, check_run_settings, env_name, next_run_dir
 from lrm_gym.scenarios.loader import merge_overrides
 
 
@@ -79,24 +79,31 @@ class PreparedRun:
 
 def prepare(spec: TrainSpec) -> PreparedRun:
     """Validate everything that can be wrong before any training starts (``ValueError`` otherwise)."""
+    _check_spec(spec)
     hyperparams = load_hyperparams(spec.algo, spec.env_id, spec.conf_file, spec.hyperparams)
     env_kwargs = merge_overrides(hyperparams.env_kwargs, spec.env_kwargs or {})
     n_timesteps = spec.n_timesteps if spec.n_timesteps is not None else hyperparams.n_timesteps
-    if n_timesteps < 1:
-        raise ValueError(f"--n-timesteps must be positive, got {n_timesteps}")
-    if spec.eval_freq > 0 and spec.eval_episodes < 1:
-        raise ValueError(f"--eval-episodes must be positive, got {spec.eval_episodes}")
     try:
         probe = make_env(spec.env_id, env_kwargs, hyperparams.wrappers)
     except (TypeError, ValueError) as err:
         raise ValueError(f"cannot build {spec.env_id} with env_kwargs {env_kwargs}: {err}") from err
     try:
         if spec.trained_agent is not None:
-            check_model_spaces(spec.trained_agent, probe)
+            check_model_file(spec.trained_agent, spec.algo, probe)
     finally:
         probe.close()
     run_dir = Path(spec.run_dir) if spec.run_dir else next_run_dir(spec.log_folder, spec.algo, spec.env_id)
     return PreparedRun(spec, hyperparams, env_kwargs, int(n_timesteps), run_dir)
+
+
+def _check_spec(spec: TrainSpec) -> None:
+    """The settings of a run that are not hyperparameters: budget, seed, evaluation, folders (``ValueError``)."""
+    n = spec.n_timesteps
+    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
+        raise ValueError(f"-n/--n-timesteps must be a positive integer, got {n!r}")
+    if spec.eval_freq > 0 and spec.eval_episodes < 1:
+        raise ValueError(f"--eval-episodes must be positive, got {spec.eval_episodes}")
+    check_run_settings(spec.seed, spec.log_folder, spec.run_dir)
 
 
 def train(spec: TrainSpec) -> Path:
@@ -184,7 +191,12 @@ def run_prepared(run: PreparedRun) -> Path:
 
     algo_cls = ALGOS[spec.algo]
     if spec.trained_agent is not None:
-        model = algo_cls.load(spec.trained_agent, env=env, device="cpu", **_resume_kwargs(hp.algo_kwargs))
+        # checked again: the file may have changed since prepare()
+        probe = make_env(spec.env_id, run.env_kwargs, hp.wrappers)
+        try:
+            model = load_to_continue(spec.trained_agent, spec.algo, probe, env=env, **_resume_kwargs(hp.algo_kwargs))
+        finally:
+            probe.close()
     else:
         model = algo_cls(hp.policy, env, seed=spec.seed, device="cpu", verbose=spec.verbose, **hp.algo_kwargs)
     model.set_logger(configure(str(run.run_dir), ["csv", "tensorboard"] + (["stdout"] if spec.verbose else [])))

@@ -26,6 +26,15 @@ def next_run_dir(log_folder: str | Path, algo: str, env_id: str) -> Path:
     return base / f"{name}_{max(taken, default=0) + 1}"
 
 
+def check_run_settings(seed: Any, log_folder: str | Path, run_dir: str | Path | None) -> None:
+    """The seed and folders of a run, for both backends (``ValueError`` naming the flag)."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"--seed must be an integer >= 0, got {seed!r}")
+    for flag, folder in (("-f/--log-folder", log_folder), ("run folder", run_dir)):
+        if folder is not None and Path(folder).exists() and not Path(folder).is_dir():
+            raise ValueError(f"{flag} {folder} is a file, not a folder")
+
+
 def read_hyperparams_entry(path: Path, env_id: str) -> tuple[dict[str, Any], str]:
     """The entry for ``env_id`` (else ``default``) of an rl-zoo3 hyperparameter YAML, and where it came from.
 

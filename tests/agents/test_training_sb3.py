@@ -11,11 +11,12 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch
 
 from agents.cli import main
 from agents.evaluation import evaluate
-from agents.policies.sb3 import load_policy
-from agents.training.hyperparams import load_hyperparams
+from agents.policies.sb3 import fallback_action, load_policy
+from agents.training.hyperparams import MASKABLE, load_hyperparams
 from agents.training.sb3 import ALGOS, TrainSpec, last_model, prepare
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +32,8 @@ TINY = {
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    """``python -m agents.cli *args`` in ``cwd``, importing this checkout."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     return subprocess.run(
         [sys.executable, "-m", "agents.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
     )
@@ -83,6 +85,23 @@ def test_train_writes_an_rl_zoo_run_folder_that_reloads_and_evaluates(algo: str,
     )
     assert [e.seed for e in episodes] == [7, 8]
     assert all(e.tasks_arrived > 0 and e.steps > 0 for e in episodes)
+
+    # load_policy opens no pickle (it rebuilds them from data) and predicts exactly as SB3's own load
+    env = gym.make(ENV, overrides={"horizon_slots": 2})
+    safe = load_policy(last_model(run), algo, env, hp.wrappers).model
+    plain = ALGOS[algo].load(last_model(run), device="cpu")
+    plain_weights = plain.policy.state_dict()
+    for name, weights in safe.policy.state_dict().items():
+        assert torch.equal(weights, plain_weights[name]), name
+    obs, info = env.reset(seed=9)
+    for _ in range(40):
+        kwargs = {"action_masks": info["action_mask"].astype(bool)} if algo in MASKABLE else {}
+        action = safe.predict(obs, deterministic=True, **kwargs)[0]
+        assert action == plain.predict(obs, deterministic=True, **kwargs)[0]
+        mask = info["action_mask"]
+        obs, _, terminated, truncated, info = env.step(int(action) if mask[int(action)] else fallback_action(mask))
+        if terminated or truncated:
+            obs, info = env.reset()
 
 
 def test_training_resumes_from_a_saved_model(tmp_path: Path) -> None:
