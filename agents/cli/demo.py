@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 from agents.cli.benchmark import main_job
+from agents.cli.checks import positive_int
 
 
 def run(args: argparse.Namespace) -> int:
@@ -21,5 +22,5 @@ def run(args: argparse.Namespace) -> int:
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser("demo", help="the main job: the quick benchmark suite (what `make demo` runs)")
     parser.add_argument("--out", default="results/quick", help="output folder (default: %(default)s)")
-    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="parallel runs")
+    parser.add_argument("--workers", type=positive_int, default=min(2, os.cpu_count() or 1), help="parallel runs")
     parser.set_defaults(func=run)
