@@ -1,0 +1,115 @@
+"""A benchmark killed with SIGKILL leaves no worker behind, and the next invocation finishes the job with the
+same table as an uninterrupted run, without redoing the runs that had finished."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from agents.benchmark.store import results_dir
+from agents.cli import main
+from tests.agents.test_benchmark import write_suite
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Six runs (four learned, two analytic) of a few seconds each: two workers cannot finish them all at once.
+KILL_SUITE = """
+name: kill
+eval:
+  seeds: [11, 12]
+scenarios:
+  - {name: volatile, overrides: {horizon_slots: 2}}
+analytic:
+  - accuracy-target
+  - {policy: fixed-option, params: {option: largest}, label: largest}
+learned:
+  - algo: maskable-ppo
+    n_timesteps: 128
+    seeds: [0, 1, 2, 3]
+    eval_freq: 64
+    eval_episodes: 1
+    hyperparams: {n_envs: 1, n_steps: 32, batch_size: 32, n_epochs: 1}
+"""
+RUNS = 6
+DEADLINE_S = 300  # generous bounds for a loaded machine; nothing here asserts a duration
+WORKERS_GONE_S = 10
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` now (from ``/proc/<pid>/task/*/children``)."""
+    found: set[int] = set()
+    stack = [pid]
+    while stack:
+        for task in Path(f"/proc/{stack.pop()}/task").glob("*"):
+            try:
+                children = {int(c) for c in (task / "children").read_text().split()}
+            except OSError:  # the task or process ended meanwhile
+                continue
+            stack += children - found
+            found |= children
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting for an absent reaper counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def finished(out: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in results_dir(out).glob("*.json")}
+
+
+def benchmark(suite: Path, out: Path) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "agents.cli", "benchmark", "--suite", str(suite), "--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TQDM_DISABLE": "1"}
+    return subprocess.Popen(
+        [*command, "--workers", "2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, with the benchmark as leader
+    )
+
+
+def test_a_killed_benchmark_leaves_no_worker_and_resumes_to_the_same_table(tmp_path: Path) -> None:
+    suite, out = write_suite(tmp_path, KILL_SUITE), tmp_path / "killed"
+    proc = benchmark(suite, out)
+    workers: set[int] = set()
+    deadline = time.monotonic() + DEADLINE_S
+    while not finished(out) and proc.poll() is None and time.monotonic() < deadline:
+        workers |= descendants(proc.pid)  # the pool starts its workers when runs are submitted
+        time.sleep(0.02)
+    workers |= descendants(proc.pid)
+    done_at_kill = finished(out)
+    assert proc.poll() is None, "the benchmark ended before it could be killed"
+    assert 0 < len(done_at_kill) < RUNS
+    assert len(workers) >= 2  # two pool workers (and multiprocessing's resource tracker)
+
+    os.kill(proc.pid, signal.SIGKILL)  # the leader only: the workers get no signal
+    proc.wait()
+    gone_by = time.monotonic() + WORKERS_GONE_S
+    while any(alive(pid) for pid in workers) and time.monotonic() < gone_by:
+        time.sleep(0.1)
+    assert not [pid for pid in workers if alive(pid)], "workers outlived the killed benchmark"
+
+    rerun = benchmark(suite, out)
+    log = rerun.communicate(timeout=DEADLINE_S)[0].decode()
+    assert rerun.returncode == 0, log
+    done = finished(out)
+    assert len(done) == RUNS
+    assert f"{len(done_at_kill)} finished earlier, {RUNS - len(done_at_kill)} to run" in log
+    assert {name: done[name] for name in done_at_kill} == done_at_kill  # finished runs were not redone
+
+    reference = tmp_path / "uninterrupted"
+    assert main(["benchmark", "--suite", str(suite), "--out", str(reference), "--workers", "1"]) == 0
+    assert (out / "results.csv").read_bytes() == (reference / "results.csv").read_bytes()
+    assert (out / "episodes.csv").read_bytes() == (reference / "episodes.csv").read_bytes()
