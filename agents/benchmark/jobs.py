@@ -33,6 +33,10 @@ class RunError(Generic[S]):
         return lines[-1] if lines else "unknown error"
 
 
+OnResult = Callable[[int, R | RunError[S]], None]
+"""``on_result(index, outcome)``, called as soon as ``specs[index]`` is done (see :class:`Executor`)."""
+
+
 class Executor(Protocol):
     """Runs ``fn`` on every spec; returns results (or :class:`RunError`) in the order of ``specs``.
 
@@ -44,7 +48,7 @@ class Executor(Protocol):
         self,
         fn: Callable[[S], R],
         specs: Sequence[S],
-        on_result: Callable[[int, R | RunError[S]], None] | None = None,
+        on_result: OnResult[R, S] | None = None,
     ) -> list[R | RunError[S]]: ...
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Any
 
-from agents.benchmark.jobs import R, RunError, S, call_safely, init_pool_worker, limit_threads
+from agents.benchmark.jobs import OnResult, R, RunError, S, call_safely, init_pool_worker, limit_threads
 
 
 class LocalExecutor:
@@ -33,7 +33,7 @@ class LocalExecutor:
         self,
         fn: Callable[[S], R],
         specs: Sequence[S],
-        on_result: Callable[[int, R | RunError[S]], None] | None = None,
+        on_result: OnResult[R, S] | None = None,
     ) -> list[R | RunError[S]]:
         from tqdm.auto import tqdm
 

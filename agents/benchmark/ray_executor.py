@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from agents.benchmark.jobs import RunError, limit_threads
+from agents.benchmark.jobs import OnResult, RunError, limit_threads
 from agents.ray_runtime import DEFAULT_CONNECT_TIMEOUT_S, check_reachable, ray_runtime, require_ray
 
 S = TypeVar("S")
@@ -74,7 +74,7 @@ class RayExecutor:
         self,
         fn: Callable[[S], R],
         specs: Sequence[S],
-        on_result: Callable[[int, R | RunError[S]], None] | None = None,
+        on_result: OnResult[R, S] | None = None,
     ) -> list[R | RunError[S]]:
         """Run ``fn(spec)`` for every spec as a Ray task; a failed run becomes a :class:`RunError`.
 

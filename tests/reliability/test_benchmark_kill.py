@@ -12,28 +12,17 @@ from pathlib import Path
 
 from agents.benchmark.store import results_dir
 from agents.cli import main
-from tests.agents.test_benchmark import write_suite
+from tests.agents.test_benchmark import TINY_SUITE, write_suite
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Six runs (four learned, two analytic) of a few seconds each: two workers cannot finish them all at once.
-KILL_SUITE = """
-name: kill
-eval:
-  seeds: [11, 12]
-scenarios:
-  - {name: volatile, overrides: {horizon_slots: 2}}
-analytic:
-  - accuracy-target
-  - {policy: fixed-option, params: {option: largest}, label: largest}
-learned:
-  - algo: maskable-ppo
-    n_timesteps: 128
-    seeds: [0, 1, 2, 3]
-    eval_freq: 64
-    eval_episodes: 1
-    hyperparams: {n_envs: 1, n_steps: 32, batch_size: 32, n_epochs: 1}
-"""
+# The tiny suite with six runs (four learned, two analytic) of a few seconds each: two workers cannot finish
+# them all at once.
+KILL_SUITE = (
+    TINY_SUITE.replace("seeds: [0, 1]", "seeds: [0, 1, 2, 3]")
+    .replace("n_timesteps: 64", "n_timesteps: 128")
+    .replace("seeds: [11, 12, 13]", "seeds: [11, 12]")
+)
 RUNS = 6
 DEADLINE_S = 300  # generous bounds for a loaded machine; nothing here asserts a duration
 WORKERS_GONE_S = 10
