@@ -155,8 +155,9 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def main_job(out: str, workers: int) -> int:
+def main_job(out: str, workers: int, restart: bool = False) -> int:
     """``lrm-gym demo``: the quick suite into ``out``, every other option at its default."""
     parser = argparse.ArgumentParser(prog="lrm-gym")
     add_parser(parser.add_subparsers())
-    return int(run(parser.parse_args(["benchmark", "--suite", "quick", "--out", out, "--workers", str(workers)])))
+    argv = ["benchmark", "--suite", "quick", "--out", out, "--workers", str(workers)]
+    return int(run(parser.parse_args([*argv, "--restart"] if restart else argv)))

@@ -6,6 +6,7 @@ import csv
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -74,6 +75,9 @@ def test_welch_difference_matches_scipy() -> None:
     low, high = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
     assert diff == pytest.approx((low + high) / 2)
     assert half == pytest.approx((high - low) / 2)
+    assert welch_difference([1.0, 1.0], [3.0, 3.0, 3.0]) == (-2.0, 0.0)  # no spread: an exact difference
+    only_diff, no_interval = welch_difference([5.0], [1.0, 2.0])
+    assert only_diff == 3.5 and math.isnan(no_interval)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -231,3 +235,16 @@ def test_shipped_suites_are_valid(name: str, tmp_path: Path) -> None:
     suite = load_suite(name)
     assert suite.analytic and suite.learned
     validate(plan(suite, tmp_path))
+
+
+def test_demo_is_the_quick_suite_and_can_restart(monkeypatch: pytest.MonkeyPatch) -> None:
+    import agents.cli.benchmark as benchmark_cli
+
+    seen: list[Any] = []
+    monkeypatch.setattr(benchmark_cli, "run", lambda args: seen.append(args) or 0)
+    assert main(["demo", "--out", "somewhere", "--workers", "1"]) == 0
+    assert main(["demo", "--out", "somewhere", "--restart"]) == 0
+    assert [(a.suite, a.out, a.restart, a.report_only) for a in seen] == [
+        ("quick", "somewhere", False, False),
+        ("quick", "somewhere", True, False),
+    ]
