@@ -49,15 +49,16 @@ def run(args: argparse.Namespace) -> int:
         forget_results(out, runs)
     finished = load_finished(out, runs)
     pending = [i for i in range(len(runs)) if i not in finished]
+    todo = "not finished, --report-only" if args.report_only else "to run"
     print(
-        f"Suite {suite.name}: {len(runs)} runs ({len(finished)} finished earlier, {len(pending)} to run) on "
+        f"Suite {suite.name}: {len(runs)} runs ({len(finished)} finished earlier, {len(pending)} {todo}) on "
         f"{args.workers} worker(s), backend {args.backend}",
         flush=True,
     )
     outcomes: dict[int, RunResult | RunError[RunSpec]] = dict(finished)
     if executor is not None and pending:
 
-        def save(j: int, outcome: RunResult | RunError[RunSpec]) -> None:
+        def save(_index: int, outcome: RunResult | RunError[RunSpec]) -> None:
             if isinstance(outcome, RunResult):
                 save_result(out, outcome)  # at once: a later invocation resumes from here
 

@@ -127,7 +127,7 @@ def test_report_only_writes_what_finished_and_lists_the_rest(
     spec.unlink()
     capsys.readouterr()
     assert main([*argv, "--report-only"]) == 0
-    assert "1 finished earlier, 1 to run" in capsys.readouterr().out
+    assert "1 finished earlier, 1 not finished, --report-only" in capsys.readouterr().out
     assert "**Missing runs (1)**" in (out / "results.md").read_text()
     assert json.loads((out / "results.json").read_text())["missing"] == ["volatile / largest"]
     rows = (out / "results.csv").read_text().splitlines()
