@@ -102,10 +102,7 @@ class LearnedEntry(_Strict):
     @pydantic.field_validator("seeds")
     @classmethod
     def _distinct_seeds(cls, seeds: tuple[int, ...]) -> tuple[int, ...]:
-        return _distinct(seeds, "training seeds")
-
-
-LEARNED_BACKENDS = ("sb3", "rllib")
+        return _seed_list(seeds, "training seeds")
 
 
 class SeedRange(_Strict):
@@ -143,7 +140,7 @@ class EvalConfig(_Strict):
     @pydantic.field_validator("seeds")
     @classmethod
     def _distinct_seeds(cls, seeds: SeedRange | tuple[int, ...]) -> SeedRange | tuple[int, ...]:
-        return seeds if isinstance(seeds, SeedRange) else _distinct(seeds, "evaluation seeds")
+        return seeds if isinstance(seeds, SeedRange) else _seed_list(seeds, "evaluation seeds")
 
     def seed_tuple(self) -> tuple[int, ...]:
         return self.seeds.seeds() if isinstance(self.seeds, SeedRange) else self.seeds
@@ -239,10 +236,15 @@ def available_suites() -> list[str]:
     return sorted(p.stem for p in SUITE_DIR.glob("*.yaml"))
 
 
+def _seed_list(seeds: tuple[int, ...], what: str) -> tuple[int, ...]:
+    """``seeds`` if there is at least one and none twice (the same episode twice would count double)."""
+    if not seeds:
+        raise ValueError(f"no {what}: give at least one")
+    return _distinct(seeds, what)
+
+
 def _distinct(values: Any, what: str) -> Any:
-    """``values`` if it is non-empty and has no duplicates, else a ``ValueError`` naming ``what``."""
-    if not values:
-        raise ValueError(f"no {what.split(';')[0]}: give at least one")
+    """``values`` if none is repeated, else a ``ValueError`` naming ``what`` and the repeated ones."""
     duplicates = sorted({v for v in values if list(values).count(v) > 1})
     if duplicates:
         raise ValueError(f"duplicate {what}: {duplicates}")
