@@ -102,3 +102,14 @@ def test_a_killed_benchmark_leaves_no_worker_and_resumes_to_the_same_table(tmp_p
     assert main(["benchmark", "--suite", str(suite), "--out", str(reference), "--workers", "1"]) == 0
     assert (out / "results.csv").read_bytes() == (reference / "results.csv").read_bytes()
     assert (out / "episodes.csv").read_bytes() == (reference / "episodes.csv").read_bytes()
+
+
+def test_a_pool_worker_exits_when_its_parent_changes_and_not_before() -> None:
+    def worker(parent: str) -> int:
+        code = f"import os, time\nfrom agents.benchmark.jobs import init_pool_worker\ninit_pool_worker({parent})\n"
+        code += "time.sleep(3)\nraise SystemExit(7)"  # reached only if the watch did not end the process
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, timeout=DEADLINE_S).returncode
+
+    assert worker("os.getppid()") == 7  # its parent is alive: it runs to the end
+    assert worker("os.getppid() + 1_000_000") == 1  # not its parent (as after a re-parenting): it exits at once
