@@ -22,6 +22,7 @@ SEED_LIMIT = 2**32
 
 Seed = Annotated[StrictInt, Field(ge=0, lt=SEED_LIMIT)]
 PositiveInt = Annotated[StrictInt, Field(ge=1)]
+NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
 Label = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 """Policy labels name learned runs' folders (``<out>/runs/<label>/...``): letters, digits, ``.``, ``_``, ``-``."""
 
@@ -87,7 +88,7 @@ class LearnedEntry(_Strict):
     algo: StrictStr
     n_timesteps: PositiveInt
     seeds: tuple[Seed, ...] = (0,)
-    eval_freq: PositiveInt = 10_000
+    eval_freq: NonNegativeInt = 10_000  # validation every this many steps; 0: none (no learning curve)
     eval_episodes: PositiveInt = 3
     hyperparams: dict[str, Any] = {}
     conf_file: StrictStr | None = None

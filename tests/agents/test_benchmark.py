@@ -181,6 +181,7 @@ def test_local_executor_keeps_other_runs_when_one_fails(workers: int) -> None:
         (("n_timesteps: 64", "n_timesteps: 0"), "learned[0].n_timesteps: input should be greater than or equal to 1"),
         (("n_timesteps: 64", "n_timesteps: 64.0"), "learned[0].n_timesteps: input should be a valid integer"),
         (("seeds: [0, 1]", "seeds: [0, 0]"), "learned[0].seeds: duplicate training seeds: [0]"),
+        (("eval_freq: 32", "eval_freq: -1"), "learned[0].eval_freq: input should be greater than or equal to 0"),
         (("label: largest", "label: ../elsewhere"), "analytic[1].label: string should match pattern"),
         (("eval_episodes: 1\n", "eval_episodes: 1\n    n_steps: 5\n"), "learned[0].n_steps: extra inputs are not"),
         (("name: tiny", "name: tiny\ntypo: 1"), "typo: extra inputs are not permitted"),
@@ -217,6 +218,8 @@ def test_suite_shorthands_and_defaults(tmp_path: Path) -> None:
     ]
     (learned,) = suite.learned
     assert (learned.label, learned.seeds, learned.backend, learned.model) == ("maskable-ppo", (0, 1), "sb3", "last")
+    no_validation = TINY_SUITE.replace("eval_freq: 32", "eval_freq: 0")  # allowed: training without validation
+    assert load_suite(write_suite(tmp_path, no_validation)).learned[0].eval_freq == 0
     assert suite.scenarios[0].env_id == "lrm_gym/EnergyRouting-Volatile-v1"
     assert suite.scenarios[0].overrides == {"horizon_slots": 2}
 
