@@ -8,6 +8,8 @@ failed run never loses the others.
 from __future__ import annotations
 
 import os
+import threading
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,10 +33,23 @@ class RunError(Generic[S]):
         return lines[-1] if lines else "unknown error"
 
 
-class Executor(Protocol):
-    """Runs ``fn`` on every spec; returns results (or :class:`RunError`) in the order of ``specs``."""
+OnResult = Callable[[int, R | RunError[S]], None]
+"""``on_result(index, outcome)``, called as soon as ``specs[index]`` is done (see :class:`Executor`)."""
 
-    def map(self, fn: Callable[[S], R], specs: Sequence[S]) -> list[R | RunError[S]]: ...
+
+class Executor(Protocol):
+    """Runs ``fn`` on every spec; returns results (or :class:`RunError`) in the order of ``specs``.
+
+    ``on_result(i, outcome)``, when given, is called in this process as soon as ``specs[i]`` is done, so the
+    caller can save each result before the others finish.
+    """
+
+    def map(
+        self,
+        fn: Callable[[S], R],
+        specs: Sequence[S],
+        on_result: OnResult[R, S] | None = None,
+    ) -> list[R | RunError[S]]: ...
 
 
 def limit_threads() -> None:
@@ -47,6 +62,29 @@ def limit_threads() -> None:
         torch.set_num_threads(1)
     except ImportError:  # analytic-only installs have no torch
         pass
+
+
+PARENT_POLL_SECONDS = 0.5
+"""How often a pool worker checks that the process that started it is still alive."""
+
+
+def init_pool_worker(parent_pid: int) -> None:
+    """Process-pool initializer: :func:`limit_threads`, and exit as soon as the parent process is gone.
+
+    A pool worker waits on a queue that it also holds open, so it would otherwise outlive a parent killed
+    with SIGKILL and keep training. A daemon thread notices the parent's death (the worker is re-parented,
+    so ``os.getppid()`` changes) and ends the worker. Portable, unlike Linux's ``PR_SET_PDEATHSIG``, which
+    also fires when the (pool manager) thread that started the worker exits.
+    """
+    limit_threads()
+    watch = threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), name="parent-watch", daemon=True)
+    watch.start()
+
+
+def _exit_when_orphaned(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_POLL_SECONDS)
+    os._exit(1)  # no clean-up: the parent that would receive the result is gone
 
 
 def call_safely(fn: Callable[[S], R], spec: S) -> R | RunError[S]:

@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from agents.benchmark.jobs import RunError, limit_threads
+from agents.benchmark.jobs import OnResult, RunError, limit_threads
 from agents.ray_runtime import DEFAULT_CONNECT_TIMEOUT_S, check_reachable, ray_runtime, require_ray
 
 S = TypeVar("S")
@@ -70,8 +70,15 @@ class RayExecutor:
         self.connect_timeout_s = connect_timeout_s
         self.progress = progress
 
-    def map(self, fn: Callable[[S], R], specs: Sequence[S]) -> list[R | RunError[S]]:
-        """Run ``fn(spec)`` for every spec as a Ray task; a failed run becomes a :class:`RunError`."""
+    def map(
+        self,
+        fn: Callable[[S], R],
+        specs: Sequence[S],
+        on_result: OnResult[R, S] | None = None,
+    ) -> list[R | RunError[S]]:
+        """Run ``fn(spec)`` for every spec as a Ray task; a failed run becomes a :class:`RunError`.
+
+        ``on_result(i, outcome)`` is called in this (driver) process as each task finishes."""
         from tqdm.auto import tqdm
 
         if not specs:
@@ -89,6 +96,8 @@ class RayExecutor:
                     for ref in done:
                         i = index[ref]
                         results[i] = _get(ray, ref, specs[i])
+                        if on_result is not None:
+                            on_result(i, results[i])
                         bar.update()
         return results
 

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel
 
 from agents.benchmark.executors import RunError
-from agents.benchmark.runs import RunResult
+from agents.benchmark.runs import RunResult, RunSpec
 from agents.benchmark.statistics import CONFIDENCE, Row, Verdict
 from agents.benchmark.suite import Suite
 from agents.evaluation import METRICS
@@ -48,6 +49,8 @@ class Report:
     backend: str
     machine: str
     command: str
+    missing: tuple[RunSpec, ...] = ()  # runs not finished yet (``--report-only``), left out of the table
+    reused: int = 0  # runs finished by an earlier invocation into the same folder, read back
 
 
 def fmt(mean: float, half_width: float) -> str:
@@ -119,9 +122,16 @@ def markdown(report: Report) -> str:
         for e in report.errors:
             lines.append(f"- {getattr(e.spec, 'name', e.spec)}: `{e.summary}`")
         lines.append("")
+    if report.missing:
+        lines.append(f"**Missing runs ({len(report.missing)})**, not finished yet, left out of the table:")
+        lines.append("")
+        lines += [f"- {spec.name}" for spec in report.missing]
+        lines.append("")
+    reused = f" ({report.reused} of them finished earlier and reused)" if report.reused else ""
     lines.append(
-        f"Wall time {report.wall_seconds / 60:.1f} min for {len(report.results) + len(report.errors)} runs with "
-        f"{report.workers} worker(s), backend `{report.backend}`, on {report.machine}. Reproduce with:"
+        f"Wall time {report.wall_seconds / 60:.1f} min for {len(report.results) + len(report.errors)} runs"
+        f"{reused} with {report.workers} worker(s), backend `{report.backend}`, on {report.machine}. "
+        "Reproduce with:"
     )
     lines += ["", "```bash", report.command, "```", ""]
     return "\n".join(lines)
@@ -174,6 +184,8 @@ def write_json(report: Report, path: Path) -> None:
         "rows": report.rows,
         "verdicts": report.verdicts,
         "errors": [{"run": getattr(e.spec, "name", str(e.spec)), "error": e.error} for e in report.errors],
+        "missing": [spec.name for spec in report.missing],
+        "reused": report.reused,
         "runs": [
             {
                 "run": r.spec.name,
@@ -356,7 +368,9 @@ def rows_by_scenario(rows: Sequence[Row]) -> dict[str, list[Row]]:
 
 
 def as_jsonable(value: Any) -> Any:
-    """Dataclasses and tuples to plain JSON types (NaN becomes ``null``)."""
+    """Dataclasses, pydantic models and tuples to plain JSON types (NaN becomes ``null``)."""
+    if isinstance(value, BaseModel):
+        return as_jsonable(value.model_dump())
     if hasattr(value, "__dataclass_fields__"):
         return as_jsonable(asdict(value))
     if isinstance(value, Mapping):

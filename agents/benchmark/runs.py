@@ -10,6 +10,7 @@ another env (seed ``s + EVAL_SEED_OFFSET``, for the learning curves); then the f
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -190,6 +191,7 @@ def execute_run(spec: RunSpec) -> RunResult:
         )
         return RunResult(spec, _rows(episodes), recorder.series, time.perf_counter() - start)
 
+    clear_run_folder(spec)  # an attempt killed earlier may have left a partial folder (checkpoints, logs)
     if spec.backend == "rllib":  # RLlib PPO (agents/training/rllib.py), selected like SB3's best_model
         from agents.policies.rllib import policy_factory as rllib_policy_factory
         from agents.training.rllib import RLlibTrainConfig, train
@@ -223,6 +225,12 @@ def execute_run(spec: RunSpec) -> RunResult:
         curve_returns=returns,
         model_path=str(model),
     )
+
+
+def clear_run_folder(spec: RunSpec) -> None:
+    """Remove a learned run's folder, so that its training starts from nothing (no-op for analytic runs)."""
+    if spec.kind == "learned" and spec.run_dir is not None:
+        shutil.rmtree(spec.run_dir, ignore_errors=True)
 
 
 def _rows(episodes: Sequence[EpisodeMetrics]) -> tuple[dict[str, float | int], ...]:

@@ -34,8 +34,11 @@ def mean_ci(values: Sequence[float], confidence: float = CONFIDENCE) -> tuple[fl
     mean = float(x.mean())
     if x.size < 2:
         return mean, float("nan")
-    sem = float(x.std(ddof=1)) / math.sqrt(x.size)
-    return mean, float(stats.t.ppf(0.5 + confidence / 2, x.size - 1) * sem)
+    sem = stats.sem(x)
+    if sem == 0:  # no spread (scipy's t.interval wants a positive scale)
+        return mean, 0.0
+    # The interval centred on 0 with the standard error as scale: its upper end is the half-width.
+    return mean, float(stats.t.interval(confidence, x.size - 1, scale=sem)[1])
 
 
 def welch_difference(a: Sequence[float], b: Sequence[float], confidence: float = CONFIDENCE) -> tuple[float, float]:
@@ -46,12 +49,10 @@ def welch_difference(a: Sequence[float], b: Sequence[float], confidence: float =
     diff = float(x.mean() - y.mean())
     if x.size < 2 or y.size < 2:
         return diff, float("nan")
-    vx, vy = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
-    se = math.sqrt(vx + vy)
-    if se == 0:
+    if np.ptp(x) == 0 and np.ptp(y) == 0:  # no spread at all: scipy would warn about precision loss
         return diff, 0.0
-    dof = (vx + vy) ** 2 / (vx**2 / (x.size - 1) + vy**2 / (y.size - 1))
-    return diff, float(stats.t.ppf(0.5 + confidence / 2, dof) * se)
+    low, high = stats.ttest_ind(x, y, equal_var=False).confidence_interval(confidence)
+    return diff, float((high - low) / 2)
 
 
 @dataclass(frozen=True)

@@ -1,49 +1,173 @@
-"""Benchmark suites: the YAML files under ``configs/suites/`` parsed and validated into a :class:`Suite`."""
+"""Benchmark suites: the YAML files under ``configs/suites/`` parsed and validated into a :class:`Suite`.
+
+The file's shape is the pydantic model :class:`SuiteFile`; every model forbids unknown keys, so a typo fails
+with its key path (``suite x.yaml: learned[0].n_timesteps: ...``) instead of being ignored. What needs a
+policy, an algorithm or an env (policy names, hyperparameters, env overrides) is checked afterwards by
+:func:`agents.benchmark.runs.validate`, still before any run starts.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+import pydantic
 import yaml
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictInt, StrictStr, Tag, computed_field
 
 from agents.paths import SUITE_DIR
 
+SEED_LIMIT = 2**32
+"""Seeds are non-negative integers below this (what numpy's and the env's seeding accept)."""
 
-@dataclass(frozen=True)
-class ScenarioEntry:
-    name: str
-    env_id: str
-    overrides: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class AnalyticEntry:
-    label: str
-    policy: str
-    params: dict[str, Any]
+Seed = Annotated[StrictInt, Field(ge=0, lt=SEED_LIMIT)]
+PositiveInt = Annotated[StrictInt, Field(ge=1)]
+NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
+Label = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+"""Policy labels name learned runs' folders (``<out>/runs/<label>/...``): letters, digits, ``.``, ``_``, ``-``."""
 
 
-@dataclass(frozen=True)
-class LearnedEntry:
-    label: str
-    algo: str
-    n_timesteps: int
-    seeds: tuple[int, ...]
-    eval_freq: int
-    eval_episodes: int
-    hyperparams: dict[str, Any]
-    conf_file: str | None
-    backend: str = "sb3"  # training library: "sb3" or "rllib" (agents/training/rllib.py)
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _shorthand(data: Any, key: str) -> Any:
+    """A bare string entry means ``{key: string}``; a mapping without ``label`` is labelled by ``key``."""
+    if isinstance(data, str):
+        return {key: data, "label": data}
+    if isinstance(data, dict) and "label" not in data and isinstance(data.get(key), str):
+        return {**data, "label": data[key]}
+    return data
+
+
+class ScenarioEntry(_Strict):
+    """A shipped scenario, by name, with optional env overrides (for training and evaluation)."""
+
+    name: StrictStr
+    overrides: dict[str, Any] = {}
+
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, data: Any) -> Any:
+        return {"name": data} if isinstance(data, str) else data
+
+    @pydantic.field_validator("name")
+    @classmethod
+    def _known(cls, name: str) -> str:
+        from lrm_gym.registration import SCENARIO_IDS
+
+        if name not in SCENARIO_IDS:
+            raise ValueError(f"unknown scenario {name!r}; known: {sorted(SCENARIO_IDS)}")
+        return name
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def env_id(self) -> str:
+        from lrm_gym.registration import env_id
+
+        return env_id(self.name)
+
+
+class AnalyticEntry(_Strict):
+    """An analytic policy (``agents.policies.analytic.POLICIES``) with its parameters."""
+
+    label: Label
+    policy: StrictStr
+    params: dict[str, Any] = {}
+
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def _from_policy(cls, data: Any) -> Any:
+        return _shorthand(data, "policy")
+
+
+class LearnedEntry(_Strict):
+    """A learned agent: one training run per seed, then evaluated like the analytic policies."""
+
+    label: Label
+    algo: StrictStr
+    n_timesteps: PositiveInt
+    seeds: tuple[Seed, ...] = (0,)
+    eval_freq: NonNegativeInt = 10_000  # validation every this many steps; 0: none (no learning curve)
+    eval_episodes: PositiveInt = 3
+    hyperparams: dict[str, Any] = {}
+    conf_file: StrictStr | None = None
+    backend: Literal["sb3", "rllib"] = "sb3"  # training library (agents/training/rllib.py for rllib)
     model: Literal["last", "best"] = "last"  # sb3: evaluate the final model or the callback's best_model.zip
 
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def _label(cls, data: Any) -> Any:
+        return data if isinstance(data, str) else _shorthand(data, "algo")
 
-LEARNED_BACKENDS = ("sb3", "rllib")
+    @pydantic.field_validator("seeds")
+    @classmethod
+    def _distinct_seeds(cls, seeds: tuple[int, ...]) -> tuple[int, ...]:
+        return _seed_list(seeds, "training seeds")
 
 
-@dataclass(frozen=True)
-class Suite:
+class SeedRange(_Strict):
+    """``{start, count}``: the seeds ``start, start + 1, ..., start + count - 1``."""
+
+    start: Seed
+    count: PositiveInt
+
+    @pydantic.model_validator(mode="after")
+    def _below_limit(self) -> SeedRange:
+        if self.start + self.count > SEED_LIMIT:
+            raise ValueError(f"start + count must be at most 2**32 = {SEED_LIMIT}, got {self.start + self.count}")
+        return self
+
+    def seeds(self) -> tuple[int, ...]:
+        return tuple(range(self.start, self.start + self.count))
+
+
+_RANGE, _LIST = "seed range", "seed list"
+"""The two forms of ``eval.seeds`` (pydantic tags, left out of key paths)."""
+
+
+def _seeds_form(value: Any) -> str:
+    return _RANGE if isinstance(value, dict) else _LIST
+
+
+class EvalConfig(_Strict):
+    """The evaluation episodes' seeds, the same for every policy: a list or a ``{start, count}`` range."""
+
+    seeds: Annotated[
+        Annotated[SeedRange, Tag(_RANGE)] | Annotated[tuple[Seed, ...], Tag(_LIST)],
+        Discriminator(_seeds_form),
+    ] = SeedRange(start=1_000_000, count=10)
+
+    @pydantic.field_validator("seeds")
+    @classmethod
+    def _distinct_seeds(cls, seeds: SeedRange | tuple[int, ...]) -> SeedRange | tuple[int, ...]:
+        return seeds if isinstance(seeds, SeedRange) else _seed_list(seeds, "evaluation seeds")
+
+    def seed_tuple(self) -> tuple[int, ...]:
+        return self.seeds.seeds() if isinstance(self.seeds, SeedRange) else self.seeds
+
+
+class SuiteFile(_Strict):
+    """The keys of a suite file."""
+
+    name: StrictStr | None = None  # default: the file's stem
+    description: StrictStr = ""
+    eval: EvalConfig = EvalConfig()
+    scenarios: Annotated[list[ScenarioEntry], Field(min_length=1)]
+    analytic: list[AnalyticEntry] = []
+    learned: list[LearnedEntry] = []
+
+    @pydantic.model_validator(mode="after")
+    def _distinct_names(self) -> SuiteFile:
+        _distinct([s.name for s in self.scenarios], "scenario names (merge their overrides into one entry)")
+        labels = [e.label for e in self.analytic] + [e.label for e in self.learned]
+        if not labels:
+            raise ValueError("no analytic or learned policies")
+        _distinct(labels, "policy labels; give entries a distinct 'label'")
+        return self
+
+
+class Suite(_Strict):
     """A parsed suite file."""
 
     name: str
@@ -62,101 +186,67 @@ def suite_path(suite: str | Path) -> Path:
 
 
 def load_suite(suite: str | Path) -> Suite:
-    """Read and validate a suite; every problem is a ``ValueError`` naming the file and the entry."""
-    from lrm_gym.registration import SCENARIO_IDS, env_id
-
+    """Read and validate a suite; every problem is a ``ValueError`` naming the file and the key path."""
     path = suite_path(suite)
     try:
         data = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as err:
         raise ValueError(f"cannot read suite file {path} (suites: {available_suites()}): {err}") from err
-    where = str(path)
     if not isinstance(data, dict):
-        raise ValueError(f"suite {where} must be a mapping with scenarios, analytic, learned and eval")
-    unknown = sorted(set(data) - {"name", "description", "eval", "scenarios", "analytic", "learned"})
-    if unknown:
-        raise ValueError(f"suite {where}: unknown top-level keys {unknown}")
-
-    eval_cfg = _mapping(data.get("eval", {}), f"{where}: eval")
-    seeds = eval_cfg.get("seeds", {"start": 1_000_000, "count": 10})
-    if isinstance(seeds, dict):
-        eval_seeds = tuple(range(int(seeds["start"]), int(seeds["start"]) + int(seeds["count"])))
-    else:
-        eval_seeds = tuple(int(s) for s in seeds)
-    if not eval_seeds:
-        raise ValueError(f"suite {where}: eval.seeds is empty")
-
-    scenarios = []
-    for item in _list(data.get("scenarios"), f"{where}: scenarios"):
-        item = {"name": item} if isinstance(item, str) else _mapping(item, f"{where}: scenarios entry")
-        name = str(item.get("name"))
-        if name not in SCENARIO_IDS:
-            raise ValueError(f"suite {where}: unknown scenario {name!r}; known: {sorted(SCENARIO_IDS)}")
-        scenarios.append(ScenarioEntry(name, env_id(name), dict(item.get("overrides") or {})))
-    if not scenarios:
-        raise ValueError(f"suite {where}: no scenarios")
-
-    analytic = []
-    for item in _list(data.get("analytic", []), f"{where}: analytic"):
-        item = {"policy": item} if isinstance(item, str) else _mapping(item, f"{where}: analytic entry")
-        policy = str(item.get("policy"))
-        params = dict(item.get("params") or {})
-        analytic.append(AnalyticEntry(str(item.get("label", policy)), policy, params))
-
-    learned = []
-    for item in _list(data.get("learned", []), f"{where}: learned"):
-        item = _mapping(item, f"{where}: learned entry")
-        algo = str(item.get("algo"))
-        model = item.get("model", "last")
-        if model not in ("last", "best"):
-            raise ValueError(f"suite {where}: learned entry {algo}: model must be 'last' or 'best', got {model!r}")
-        try:
-            learned.append(
-                LearnedEntry(
-                    label=str(item.get("label", algo)),
-                    algo=algo,
-                    n_timesteps=int(item["n_timesteps"]),
-                    seeds=tuple(int(s) for s in item.get("seeds", [0])),
-                    eval_freq=int(item.get("eval_freq", 10_000)),
-                    eval_episodes=int(item.get("eval_episodes", 3)),
-                    hyperparams=dict(item.get("hyperparams") or {}),
-                    conf_file=item.get("conf_file"),
-                    backend=str(item.get("backend", "sb3")),
-                    model=model,
-                )
-            )
-            if learned[-1].backend not in LEARNED_BACKENDS:
-                raise ValueError(f"backend must be one of {list(LEARNED_BACKENDS)}")
-        except (KeyError, TypeError, ValueError) as err:
-            raise ValueError(f"suite {where}: learned entry {item}: {err!r}") from err
-    labels = [e.label for e in analytic] + [e.label for e in learned]
-    duplicates = sorted({label for label in labels if labels.count(label) > 1})
-    if duplicates:
-        raise ValueError(f"suite {where}: duplicate policy labels {duplicates}; give entries a distinct 'label'")
-    if not labels:
-        raise ValueError(f"suite {where}: no analytic or learned policies")
+        raise ValueError(f"suite {path} must be a mapping with scenarios, analytic, learned and eval")
+    try:
+        parsed = SuiteFile.model_validate(data)
+    except pydantic.ValidationError as err:
+        raise ValueError(f"suite {path}: {format_errors(err)}") from None
     return Suite(
-        name=str(data.get("name", path.stem)),
-        description=str(data.get("description", "")).strip(),
-        eval_seeds=eval_seeds,
-        scenarios=tuple(scenarios),
-        analytic=tuple(analytic),
-        learned=tuple(learned),
-        source=where,
+        name=parsed.name if parsed.name is not None else path.stem,
+        description=parsed.description.strip(),
+        eval_seeds=parsed.eval.seed_tuple(),
+        scenarios=tuple(parsed.scenarios),
+        analytic=tuple(parsed.analytic),
+        learned=tuple(parsed.learned),
+        source=str(path),
     )
+
+
+def format_errors(err: pydantic.ValidationError) -> str:
+    """Every problem as ``key.path[index].key: message (got value)``, separated by ``; ``."""
+    return "; ".join(f"{key_path(problem['loc'])}: {_message(problem)}" for problem in err.errors())
+
+
+def key_path(loc: tuple[int | str, ...]) -> str:
+    """``("learned", 0, "n_timesteps")`` -> ``learned[0].n_timesteps`` (the top level is ``<top level>``)."""
+    text = ""
+    for part in loc:
+        if part in (_RANGE, _LIST):
+            continue
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text or "<top level>"
+
+
+def _message(problem: Any) -> str:
+    message = str(problem["msg"]).removeprefix("Value error, ")
+    if problem["type"] == "tuple_type":  # YAML has lists, not tuples
+        message = message.replace("tuple", "list")
+    if problem["type"] in ("missing", "extra_forbidden"):
+        return message.lower()
+    return f"{message[:1].lower()}{message[1:]} (got {problem.get('input')!r})"
 
 
 def available_suites() -> list[str]:
     return sorted(p.stem for p in SUITE_DIR.glob("*.yaml"))
 
 
-def _mapping(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ValueError(f"{what} must be a mapping, got {value!r}")
-    return value
+def _seed_list(seeds: tuple[int, ...], what: str) -> tuple[int, ...]:
+    """``seeds`` if there is at least one and none twice (the same episode twice would count double)."""
+    if not seeds:
+        raise ValueError(f"no {what}: give at least one")
+    return _distinct(seeds, what)
 
 
-def _list(value: Any, what: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise ValueError(f"{what} must be a list, got {value!r}")
-    return value
+def _distinct(values: Any, what: str) -> Any:
+    """``values`` if none is repeated, else a ``ValueError`` naming ``what`` and the repeated ones."""
+    duplicates = sorted({v for v in values if list(values).count(v) > 1})
+    if duplicates:
+        raise ValueError(f"duplicate {what}: {duplicates}")
+    return values

@@ -3,22 +3,31 @@
 Outputs in ``--out``: ``results.md`` (protocol, table, verdicts, the reproducing command), ``results.csv``,
 ``episodes.csv``, ``results.json``, ``bars.png``, ``learning_curves.png``, ``energy_balance_<scenario>.png``
 and the learned agents' run folders under ``runs/``.
+
+Every finished run is kept in ``runs/results/`` (:mod:`agents.benchmark.store`) as soon as it finishes, so
+running the same command again resumes: finished runs are read back, not redone, and the tables come out
+the same as from an uninterrupted run. ``--restart`` forgets them; ``--report-only`` runs nothing and
+writes the tables from the runs finished so far.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from agents.benchmark.executors import EXECUTORS, RunError, make_executor
 from agents.benchmark.report import Report, describe_machine, markdown, update_readme, write_all
-from agents.benchmark.runs import RunResult, execute_run, plan, validate
+from agents.benchmark.runs import RunResult, RunSpec, clear_run_folder, execute_run, plan, validate
 from agents.benchmark.statistics import aggregate, verdicts
+from agents.benchmark.store import load_finished, results_dir, save_result
 from agents.benchmark.suite import available_suites, load_suite
+from agents.cli.checks import positive_int, writable_folder
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,18 +35,38 @@ def run(args: argparse.Namespace) -> int:
     suite = load_suite(args.suite)
     if args.backend not in EXECUTORS:
         raise ValueError(f"unknown backend {args.backend!r}; choose one of {sorted(EXECUTORS)}")
-    if args.workers < 1:
-        raise ValueError(f"--workers must be at least 1, got {args.workers}")
-    executor = make_executor(args.backend, args.workers, **_executor_options(args))  # a bad --address fails here
+    options = _executor_options(args)
     if args.readme is not None and not Path(args.readme).is_file():
         raise ValueError(f"--readme {args.readme} does not exist")
     out = Path(args.out) if args.out else Path("results") / suite.name
     runs = plan(suite, out)
-    validate(runs)  # every bad policy, parameter, algorithm or hyperparameter fails here, before training
-    print(f"Suite {suite.name}: {len(runs)} runs on {args.workers} worker(s), backend {args.backend}", flush=True)
-    outcomes = executor.map(execute_run, runs)
-    results = tuple(o for o in outcomes if isinstance(o, RunResult))
-    errors = tuple(o for o in outcomes if isinstance(o, RunError))
+    if not args.report_only:
+        validate(runs)  # every bad policy, parameter, algorithm or hyperparameter fails here, before training
+    # a bad --address fails here, and an --out that cannot be written, before any run
+    executor = None if args.report_only else make_executor(args.backend, args.workers, **options)
+    writable_folder(out, "--out")
+    if args.restart:
+        forget_results(out, runs)
+    finished = load_finished(out, runs)
+    pending = [i for i in range(len(runs)) if i not in finished]
+    todo = "not finished, --report-only" if args.report_only else "to run"
+    print(
+        f"Suite {suite.name}: {len(runs)} runs ({len(finished)} finished earlier, {len(pending)} {todo}) on "
+        f"{args.workers} worker(s), backend {args.backend}",
+        flush=True,
+    )
+    outcomes: dict[int, RunResult | RunError[RunSpec]] = dict(finished)
+    if executor is not None and pending:
+
+        def save(_index: int, outcome: RunResult | RunError[RunSpec]) -> None:
+            if isinstance(outcome, RunResult):
+                save_result(out, outcome)  # at once: a later invocation resumes from here
+
+        new = executor.map(execute_run, [runs[i] for i in pending], on_result=save)
+        outcomes.update(zip(pending, new, strict=True))
+    ordered = [outcomes[i] for i in range(len(runs)) if i in outcomes]  # plan order, as without resuming
+    results = tuple(o for o in ordered if isinstance(o, RunResult))
+    errors = tuple(o for o in ordered if isinstance(o, RunError))
     rows = tuple(aggregate(results)) if results else ()
     command = f"lrm-gym benchmark --suite {args.suite} --out {out} --workers {args.workers}"
     if args.readme is not None:
@@ -53,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
         backend=args.backend,
         machine=describe_machine(),
         command=command,
+        missing=tuple(runs[i] for i in range(len(runs)) if i not in outcomes),
+        reused=len(finished),
     )
     paths = write_all(report, out)
     text = markdown(report)
@@ -63,6 +94,13 @@ def run(args: argparse.Namespace) -> int:
     for error in errors:
         print(f"run failed: {error.spec.name}\n{error.error}", file=sys.stderr)
     return 1 if errors else 0
+
+
+def forget_results(out: Path, runs: Sequence[RunSpec]) -> None:
+    """``--restart``: remove the finished runs kept in ``out`` and the learned run folders the plan rewrites."""
+    shutil.rmtree(results_dir(out), ignore_errors=True)
+    for spec in runs:
+        clear_run_folder(spec)
 
 
 def _executor_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -96,7 +134,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--suite", default="quick", help=f"one of {available_suites()} or a path to a suite YAML")
     parser.add_argument("--out", default=None, help="output folder (default results/<suite name>)")
     parser.add_argument("--backend", default="local", help=f"executor, one of {sorted(EXECUTORS)}")
-    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="parallel runs")
+    parser.add_argument("--workers", type=positive_int, default=min(2, os.cpu_count() or 1), help="parallel runs")
     parser.add_argument("--readme", default=None, help="also replace the suite's block in this README")
     parser.add_argument(
         "--address",
@@ -104,11 +142,23 @@ def add_parser(subparsers: Any) -> None:
         help="--backend ray: the Ray cluster to join (host:port, ray://host:port or auto; default RAY_ADDRESS, "
         "else a local Ray runtime with --workers CPUs)",
     )
+    again = parser.add_mutually_exclusive_group()
+    again.add_argument(
+        "--restart",
+        action="store_true",
+        help="run everything again: forget the finished runs kept in --out (by default they are reused)",
+    )
+    again.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: write the tables from the runs finished so far, listing the missing ones",
+    )
     parser.set_defaults(func=run)
 
 
-def main_job(out: str, workers: int) -> int:
+def main_job(out: str, workers: int, restart: bool = False) -> int:
     """``lrm-gym demo``: the quick suite into ``out``, every other option at its default."""
     parser = argparse.ArgumentParser(prog="lrm-gym")
     add_parser(parser.add_subparsers())
-    return int(run(parser.parse_args(["benchmark", "--suite", "quick", "--out", out, "--workers", str(workers)])))
+    argv = ["benchmark", "--suite", "quick", "--out", out, "--workers", str(workers)]
+    return int(run(parser.parse_args([*argv, "--restart"] if restart else argv)))

@@ -17,6 +17,8 @@ import gymnasium as gym
 
 import lrm_gym
 from agents.benchmark.statistics import mean_ci
+from agents.benchmark.suite import SEED_LIMIT
+from agents.cli.checks import seed, writable_file
 from agents.evaluation import EpisodeMetrics, evaluate
 from agents.policies.analytic import POLICIES, make_policy
 from lrm_gym.registration import SCENARIO_IDS, env_id
@@ -71,9 +73,13 @@ def run(args: argparse.Namespace) -> int:
 
     if args.episodes < 1:
         raise ValueError(f"--episodes must be >= 1, got {args.episodes}")
+    if args.seed + args.episodes > SEED_LIMIT:
+        raise ValueError(f"--seed {args.seed} + --episodes {args.episodes} go past the last seed 2**32 - 1")
     env = resolve_env_id(args.env)
     overrides = _json_arg(args.overrides, "--overrides")
     kwargs = _json_arg(args.policy_kwargs, "--policy-kwargs")
+    out = Path(args.out) if args.out else Path("runs", "evaluate", f"{args.policy}_{env.split('/')[-1]}.json")
+    writable_file(out, "--out")  # before the episodes, not after
     seeds = list(range(args.seed, args.seed + args.episodes))
     episodes = evaluate(
         lambda e: make_policy(args.policy, e, **kwargs), env, seeds, overrides=overrides or None, progress=True
@@ -89,8 +95,6 @@ def run(args: argparse.Namespace) -> int:
     console = Console() if Console().is_terminal else Console(width=120)
     console.print(table)
 
-    out = Path(args.out) if args.out else Path("runs", "evaluate", f"{args.policy}_{env.split('/')[-1]}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "policy": args.policy,
         "policy_kwargs": kwargs,
@@ -110,7 +114,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--policy", required=True, choices=sorted(POLICIES), help="analytic policy name")
     parser.add_argument("--env", default=env_id(), help="env id or scenario name (default: %(default)s)")
     parser.add_argument("--episodes", type=int, default=10, help="evaluation episodes (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="first evaluation seed (default: %(default)s)")
+    parser.add_argument("--seed", type=seed, default=0, help="first evaluation seed (default: %(default)s)")
     parser.add_argument("--overrides", help='scenario overrides as JSON, e.g. \'{"supply": {"provisioning": 1.2}}\'')
     parser.add_argument("--policy-kwargs", help="policy parameters as JSON, e.g. '{\"target\": 0.8}'")
     parser.add_argument("--out", help="JSON output path (default: runs/evaluate/<policy>_<env>.json)")

@@ -6,6 +6,7 @@ import csv
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -58,6 +59,15 @@ def test_mean_ci_matches_the_student_t_interval() -> None:
     assert mean_ci([1.0, float("nan"), 3.0])[0] == 2.0
 
 
+def test_mean_ci_gives_the_same_bits_as_the_textbook_formula() -> None:
+    # The benchmark's tables must not change when the interval moved to scipy: t quantile times s / sqrt(n).
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        x = rng.normal(rng.normal(0, 100), rng.exponential(10), rng.integers(2, 30))
+        textbook = stats.t.ppf(0.975, x.size - 1) * (float(x.std(ddof=1)) / math.sqrt(x.size))
+        assert mean_ci(list(x)) == (float(x.mean()), float(textbook))
+
+
 def test_welch_difference_matches_scipy() -> None:
     rng = np.random.default_rng(0)
     a, b = rng.normal(1.0, 1.0, 7), rng.normal(0.0, 3.0, 12)
@@ -65,6 +75,9 @@ def test_welch_difference_matches_scipy() -> None:
     low, high = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
     assert diff == pytest.approx((low + high) / 2)
     assert half == pytest.approx((high - low) / 2)
+    assert welch_difference([1.0, 1.0], [3.0, 3.0, 3.0]) == (-2.0, 0.0)  # no spread: an exact difference
+    only_diff, no_interval = welch_difference([5.0], [1.0, 2.0])
+    assert only_diff == 3.5 and math.isnan(no_interval)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -155,8 +168,23 @@ def test_local_executor_keeps_other_runs_when_one_fails(workers: int) -> None:
         (("algo: maskable-ppo", "algo: sac"), "unknown algorithm 'sac'"),
         (("- accuracy-target", "- best-guess"), "unknown policy 'best-guess'"),
         (("n_epochs: 1}", "n_epochz: 1}"), "has no parameter"),
-        (("seeds: [11, 12, 13]", "seeds: []"), "eval.seeds is empty"),
-        (("eval_episodes: 1\n", "eval_episodes: 1\n    model: worst\n"), "model must be 'last' or 'best'"),
+        (("seeds: [11, 12, 13]", "seeds: []"), "eval.seeds: no evaluation seeds"),
+        (("eval_episodes: 1\n", "eval_episodes: 1\n    model: worst\n"), "learned[0].model: input should be 'last'"),
+        # the key path of every problem found by the suite's schema
+        (("seeds: [11, 12, 13]", "seeds: {count: 2}"), "eval.seeds.start: field required"),
+        (("seeds: [11, 12, 13]", "seeds: [-1]"), "eval.seeds[0]: input should be greater than or equal to 0"),
+        (("seeds: [11, 12, 13]", "seeds: [4294967296]"), "eval.seeds[0]: input should be less than 4294967296"),
+        (("seeds: [11, 12, 13]", "seeds: {start: 4294967295, count: 2}"), "eval.seeds: start + count must be at"),
+        (("seeds: [11, 12, 13]", "seeds: [11, 11]"), "eval.seeds: duplicate evaluation seeds: [11]"),
+        (("seeds: [11, 12, 13]", "seeds: 11"), "eval.seeds: input should be a valid list"),
+        (("overrides: {horizon_slots: 2}", "overrides: [1, 2]"), "scenarios[0].overrides: input should be a valid"),
+        (("n_timesteps: 64", "n_timesteps: 0"), "learned[0].n_timesteps: input should be greater than or equal to 1"),
+        (("n_timesteps: 64", "n_timesteps: 64.0"), "learned[0].n_timesteps: input should be a valid integer"),
+        (("seeds: [0, 1]", "seeds: [0, 0]"), "learned[0].seeds: duplicate training seeds: [0]"),
+        (("eval_freq: 32", "eval_freq: -1"), "learned[0].eval_freq: input should be greater than or equal to 0"),
+        (("label: largest", "label: ../elsewhere"), "analytic[1].label: string should match pattern"),
+        (("eval_episodes: 1\n", "eval_episodes: 1\n    n_steps: 5\n"), "learned[0].n_steps: extra inputs are not"),
+        (("name: tiny", "name: tiny\ntypo: 1"), "typo: extra inputs are not permitted"),
     ],
 )
 def test_bad_suites_fail_before_any_run(
@@ -165,8 +193,35 @@ def test_bad_suites_fail_before_any_run(
     path = write_suite(tmp_path, TINY_SUITE.replace(*edit))
     out = tmp_path / "out"
     assert main(["benchmark", "--suite", str(path), "--out", str(out)]) == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.startswith("lrm-gym benchmark: error: ") and err.count("\n") == 1  # one line, no traceback
     assert not out.exists()
+
+
+def test_suite_errors_name_the_file_and_every_key_path(tmp_path: Path) -> None:
+    text = TINY_SUITE.replace("n_timesteps: 64", "n_timesteps: -5").replace("seeds: [11, 12, 13]", "seeds: [-1]")
+    path = write_suite(tmp_path, text)
+    with pytest.raises(ValueError) as info:
+        load_suite(path)
+    message = str(info.value)
+    assert message.startswith(f"suite {path}: ")
+    assert "eval.seeds[0]: " in message and "learned[0].n_timesteps: " in message
+
+
+def test_suite_shorthands_and_defaults(tmp_path: Path) -> None:
+    suite = load_suite(write_suite(tmp_path, TINY_SUITE.replace("seeds: [11, 12, 13]", "seeds: {start: 7, count: 2}")))
+    assert suite.name == "tiny" and suite.eval_seeds == (7, 8)
+    assert [(a.label, a.policy, a.params) for a in suite.analytic] == [
+        ("accuracy-target", "accuracy-target", {}),
+        ("largest", "fixed-option", {"option": "largest"}),
+    ]
+    (learned,) = suite.learned
+    assert (learned.label, learned.seeds, learned.backend, learned.model) == ("maskable-ppo", (0, 1), "sb3", "last")
+    no_validation = TINY_SUITE.replace("eval_freq: 32", "eval_freq: 0")  # allowed: training without validation
+    assert load_suite(write_suite(tmp_path, no_validation)).learned[0].eval_freq == 0
+    assert suite.scenarios[0].env_id == "lrm_gym/EnergyRouting-Volatile-v1"
+    assert suite.scenarios[0].overrides == {"horizon_slots": 2}
 
 
 def test_unreadable_suite_files_are_named(tmp_path: Path) -> None:
@@ -183,3 +238,16 @@ def test_shipped_suites_are_valid(name: str, tmp_path: Path) -> None:
     suite = load_suite(name)
     assert suite.analytic and suite.learned
     validate(plan(suite, tmp_path))
+
+
+def test_demo_is_the_quick_suite_and_can_restart(monkeypatch: pytest.MonkeyPatch) -> None:
+    import agents.cli.benchmark as benchmark_cli
+
+    seen: list[Any] = []
+    monkeypatch.setattr(benchmark_cli, "run", lambda args: seen.append(args) or 0)
+    assert main(["demo", "--out", "somewhere", "--workers", "1"]) == 0
+    assert main(["demo", "--out", "somewhere", "--restart"]) == 0
+    assert [(a.suite, a.out, a.restart, a.report_only) for a in seen] == [
+        ("quick", "somewhere", False, False),
+        ("quick", "somewhere", True, False),
+    ]
