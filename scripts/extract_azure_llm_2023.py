@@ -2,12 +2,12 @@
 
 Source: ``AzureLLMInferenceTrace_conv.csv`` (conversation service, 19,366 requests) and
 ``AzureLLMInferenceTrace_code.csv`` (code service, 8,819 requests) of the Azure LLM inference trace 2023
-(Azure/AzurePublicDataset on GitHub), read from a local copy given as the first argument (default
-``/work/shared/data/azure-llm-inference-2023``; the copy is not needed at run time or in tests). Columns:
-``TIMESTAMP`` (request arrival, to 0.1 microsecond; the source does not state the time zone), ``ContextTokens``
-(prompt length), ``GeneratedTokens`` (output length). Each file covers about one hour on 2023-11-16.
-Licence: CC-BY-4.0 (the source's LICENSE, copied to ``lrm_gym/scenarios/data/LICENSE-CC-BY-4.0.txt``);
-attribution: Patel et al., "Splitwise: Efficient generative LLM inference using phase splitting", ISCA 2024.
+(Azure/AzurePublicDataset on GitHub), read from a local copy given as the only argument (the copy is not
+needed at run time or in tests). Columns: ``TIMESTAMP`` (request arrival, to 0.1 microsecond; the source does
+not state the time zone), ``ContextTokens`` (prompt length), ``GeneratedTokens`` (output length). Each file
+covers about one hour on 2023-11-16. Licence: CC-BY-4.0 (the source's LICENSE, copied to
+``lrm_gym/scenarios/data/LICENSE-CC-BY-4.0.txt``); attribution: Patel et al., "Splitwise: Efficient generative
+LLM inference using phase splitting", ISCA 2024.
 
 Transformations, per service:
 
@@ -22,7 +22,7 @@ Outputs: ``lrm_gym/scenarios/data/azure-llm-2023-<conv|code>-per-minute.csv`` (6
 ``azure-llm-2023-<conv|code>-requests.csv`` (19,366 and 8,819 rows).
 
 Run: ``/tmp/extract-venv/bin/pip install pandas`` then
-``/tmp/extract-venv/bin/python scripts/extract_azure_llm_2023.py [/path/to/azure-llm-inference-2023]``.
+``/tmp/extract-venv/bin/python scripts/extract_azure_llm_2023.py /path/to/azure-llm-inference-2023``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from pathlib import Path
 import pandas as pd
 from extract_common import DATA_DIR, command_line, write_csv
 
-DEFAULT_SOURCE = Path("/work/shared/data/azure-llm-inference-2023")
 SERVICES = {"conv": "conversation", "code": "code"}
 LICENCE = (
     "CC-BY-4.0 (https://creativecommons.org/licenses/by/4.0/; text in LICENSE-CC-BY-4.0.txt). "
@@ -57,7 +56,9 @@ def header(title: str, source_file: str, units: str) -> dict[str, str]:
 
 
 def main() -> None:
-    source = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_SOURCE
+    if len(sys.argv) != 2:
+        raise SystemExit(f"usage: python {sys.argv[0]} /path/to/azure-llm-inference-2023")
+    source = Path(sys.argv[1])
     shutil.copyfile(source / "LICENSE", DATA_DIR / "LICENSE-CC-BY-4.0.txt")
     for key, service in SERVICES.items():
         source_file = f"AzureLLMInferenceTrace_{key}.csv"

@@ -26,9 +26,11 @@ def package_version(name: str) -> str:
 
 
 def command_line() -> str:
-    """The command that ran this script, relative to the repository root."""
+    """The command that ran this script, relative to the repository root; a folder argument (a local copy of
+    a dataset) is written as ``/path/to/<its name>``, since the machine's paths mean nothing elsewhere."""
     script = Path(sys.argv[0]).resolve().relative_to(DATA_DIR.parents[2])
-    return shlex.join(["python", str(script), *sys.argv[1:]])
+    arguments = [f"/path/to/{Path(a).name}" if Path(a).is_dir() else a for a in sys.argv[1:]]
+    return shlex.join(["python", str(script), *arguments])
 
 
 def write_csv(name: str, header: dict[str, str], frame: pd.DataFrame, float_format: str = "%.4f") -> Path:

@@ -2,10 +2,9 @@
 
 Source: the per-configuration results of the ML.ENERGY leaderboard v3 (github.com/ml-energy/leaderboard,
 ``public/data/tasks/{gpqa,lm-arena-chat,sourcegraph-fim}.json``, updated 2026-02-16), read from a local copy
-given as the first argument (default ``/work/shared/data/ml-energy-leaderboard-v3``). The source repository
-has no licence file, so its files are NOT shipped: this script copies the measured numbers below as facts, with
-the citation Chung et al., "The ML.ENERGY Benchmark: Toward Automated Inference Energy Measurement and
-Optimization", NeurIPS 2025 Datasets and Benchmarks.
+given as the only argument. The source repository has no licence file, so its files are NOT shipped: this
+script copies the measured numbers below as facts, with the citation Chung et al., "The ML.ENERGY Benchmark:
+Toward Automated Inference Energy Measurement and Optimization", NeurIPS 2025 Datasets and Benchmarks.
 
 Each source configuration is one model served by vLLM on ``num_gpus`` GPUs of one type (B200 or H100) with
 ``max_num_seqs`` (the batch size limit) on one task: ``gpqa`` (GPQA Diamond, reasoning on), ``lm-arena-chat``
@@ -21,7 +20,7 @@ sorted by task, model, GPU, number of GPUs and batch size.
 Output: ``lrm_gym/scenarios/data/ml_energy_v3_catalogue.csv``.
 
 Run: ``/tmp/extract-venv/bin/pip install pandas`` then
-``/tmp/extract-venv/bin/python scripts/extract_ml_energy_v3.py [/path/to/ml-energy-leaderboard-v3]``.
+``/tmp/extract-venv/bin/python scripts/extract_ml_energy_v3.py /path/to/ml-energy-leaderboard-v3``.
 """
 
 from __future__ import annotations
@@ -33,7 +32,6 @@ from pathlib import Path
 import pandas as pd
 from extract_common import command_line, write_csv
 
-DEFAULT_SOURCE = Path("/work/shared/data/ml-energy-leaderboard-v3")
 TASKS = ("gpqa", "lm-arena-chat", "sourcegraph-fim")
 FIELDS = {
     "model_id": "model_id",
@@ -58,7 +56,9 @@ FIELDS = {
 
 
 def main() -> None:
-    source = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_SOURCE
+    if len(sys.argv) != 2:
+        raise SystemExit(f"usage: python {sys.argv[0]} /path/to/ml-energy-leaderboard-v3")
+    source = Path(sys.argv[1])
     rows = []
     for task in TASKS:
         document = json.loads((source / f"{task}.json").read_text(encoding="utf-8"))
