@@ -20,6 +20,9 @@ SCENARIO_IDS: dict[str, str] = {
     "solar": "Solar",
     "solar-battery": "SolarBattery",
     "wind-trace": "WindTrace",
+    "solar-battery-greensboro-summer": "SolarBatteryGreensboroSummer",
+    "solar-battery-greensboro-winter": "SolarBatteryGreensboroWinter",
+    "wind-offshore-california": "WindOffshoreCalifornia",
 }
 """Shipped scenario name -> the CamelCase part of its env id ``lrm_gym/EnergyRouting-<Name>-v1``."""
 
