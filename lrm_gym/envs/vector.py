@@ -226,7 +226,7 @@ class EnergyRoutingVectorEnv(VectorEnv):
             return np.uint64(first) + self._rows.astype(np.uint64)
         if not isinstance(seed, list | tuple | np.ndarray) or np.ndim(seed) != 1 or len(seed) != self.num_envs:
             raise ValueError(
-                f"seed must be None, one integer in [0, 2**64 - 1] or a list of {self.num_envs} of them, "
+                f"seed must be None or an integer in [0, 2**64 - 1] (or a list of {self.num_envs} of them), "
                 f"got {excerpt(seed)}"
             )
         return np.array([check_seed(s, f"seed[{i}]") for i, s in enumerate(seed)], dtype=np.uint64)

@@ -34,12 +34,20 @@ MAX_TRACE_VALUE = 1e12
 """Largest trace value (the trace is relative: it is scaled to the supply's mean)."""
 EXCERPT_CHARS = 80
 """Most characters of an input value an error message quotes."""
+MAX_PATH_CHARS = 4_096
+"""Longest file path an error message quotes whole."""
 MAX_ERRORS_SHOWN = 5
 """Most problems one error message lists (the rest are counted)."""
 
 _EXCERPT = reprlib.Repr()
 _EXCERPT.maxlevel, _EXCERPT.maxdict, _EXCERPT.maxlist, _EXCERPT.maxtuple = 2, 4, 4, 4
 _EXCERPT.maxstring, _EXCERPT.maxother, _EXCERPT.maxlong = EXCERPT_CHARS - 10, EXCERPT_CHARS - 10, 40
+
+
+def quote_path(path: str | Path) -> str:
+    """A file path for an error message: whole, quoted, unless it is absurdly long."""
+    text = str(path)
+    return repr(text) if len(text) <= MAX_PATH_CHARS else excerpt(text)
 
 
 def excerpt(value: Any) -> str:
@@ -115,10 +123,10 @@ def read_scenario_dict(scenario: str | Path) -> tuple[dict[str, Any], str]:
         path = Path(scenario)
         if path.suffix not in {".yaml", ".yml"} or not path.is_file():
             raise ValueError(
-                f"scenario {excerpt(str(scenario))} is neither a named scenario {scenario_names()} "
+                f"scenario {quote_path(scenario)} is neither a named scenario {scenario_names()} "
                 "nor an existing .yaml/.yml file"
             )
-        label = f"scenario file {excerpt(str(path))}"
+        label = f"scenario file {quote_path(path)}"
         data = _read_bounded(path, MAX_SCENARIO_BYTES, label)
         try:
             text = data.decode("utf-8")
@@ -240,8 +248,9 @@ def _describe_problem(path: str, problem: Any) -> str:
     if kind in ("too_long", "string_too_long"):
         note = limit_note(key)
         what = "characters" if isinstance(value, str) else "entries"
-        limit = f"{path}: {ctx.get('actual_length')} {what} exceed the limit {ctx.get('max_length')}"
-        return limit + (f" ({note})" if note else "")
+        length = len(value) if isinstance(value, str | list | tuple | dict) else ctx.get("actual_length")
+        message = f"{path}: {length} {what} exceed the limit {ctx.get('max_length')}"
+        return message + (f" ({note})" if note and note != what else "")
     if kind == "value_error":  # our validators' messages are whole sentences: drop pydantic's prefix
         message = problem["msg"].removeprefix("Value error, ")
         return message if path == "<top level>" else f"{path}: {message}"
@@ -267,7 +276,7 @@ def load_trace(trace: str) -> np.ndarray:
         label = f"supply.trace: shipped trace {trace!r}"
     else:
         path = Path(trace)
-        label = f"supply.trace: {excerpt(trace)}"
+        label = f"supply.trace: {quote_path(trace)}"
         if path.suffix.lower() != ".csv" or not path.is_file():
             raise ValueError(f"{label} is neither a shipped trace {trace_names()} nor an existing .csv file")
         data = _read_bounded(path, MAX_TRACE_BYTES, label)
