@@ -110,10 +110,10 @@ def choose_cache(package: Path, temp_parent: Path | None = None) -> bool:
     """
     if cache_locations(package) is not None:
         return True
-    previous = numba_config.CACHE_DIR
+    previous = numba_config.CACHE_DIR  # type: ignore[attr-defined]  # set from the environment at import
     fallback = _private_dir(Path(temp_parent or tempfile.gettempdir()))
     if fallback is not None:
-        numba_config.CACHE_DIR = str(fallback)
+        numba_config.CACHE_DIR = str(fallback)  # type: ignore[attr-defined]
         if cache_locations(package) is not None:
             warnings.warn(
                 f"lrm_gym: no writable numba cache location for {package} (read-only install, no writable "
@@ -122,7 +122,7 @@ def choose_cache(package: Path, temp_parent: Path | None = None) -> bool:
                 stacklevel=2,
             )
             return True
-    numba_config.CACHE_DIR = previous
+    numba_config.CACHE_DIR = previous  # type: ignore[attr-defined]
     warnings.warn(
         f"lrm_gym: no writable numba cache location for {package}; the simulator is compiled again in every "
         "process (about 15 s). Set NUMBA_CACHE_DIR to a writable directory to cache it.",

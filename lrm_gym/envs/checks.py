@@ -7,6 +7,7 @@ vector env gives sub-env ``i`` the seed ``s + i``, which must stay in that range
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -48,7 +49,7 @@ def check_num_envs(params: Params, num_envs: int) -> None:
     if num_envs > MAX_NUM_ENVS:
         raise ValueError(f"num_envs: {num_envs} exceeds the limit {MAX_NUM_ENVS} (2**20 sub-envs)")
     one = State.allocate(params, 1)
-    observation_bytes = 4 * sum(int(np.prod(box.shape)) for box in observation_space(params).spaces.values())
+    observation_bytes = 4 * sum(math.prod(box.shape or ()) for box in observation_space(params).spaces.values())
     per_env = sum(array.nbytes for array in one.arrays()) + observation_bytes
     if num_envs * per_env > MAX_BATCH_BYTES:
         raise ValueError(
@@ -58,13 +59,14 @@ def check_num_envs(params: Params, num_envs: int) -> None:
         )
 
 
-def check_derived(params: Params, space: spaces.Dict) -> None:
+def check_derived(params: Params, space: spaces.Space[Any]) -> None:
     """Backstop for the schema's bounds: the option tables and energy units are finite and positive, and
     every observation bound is finite in float32; else a ValueError naming the scenario keys involved."""
     tables = (params.accuracy, params.energy_mean_j, params.energy_std_j)
     units = (params.critical_slot_energy_j, params.slot_energy_unit_j, params.task_energy_unit_j)
     if not all(np.all(np.isfinite(t)) for t in tables) or not all(np.isfinite(u) and u > 0 for u in units):
         raise ValueError(f"scenario: the option tables or energy units are not finite; check {_SOURCES['options']}")
+    assert isinstance(space, spaces.Dict)
     for key, box in space.spaces.items():
         assert isinstance(box, spaces.Box)
         if not (np.all(np.isfinite(box.low)) and np.all(np.isfinite(box.high))):
