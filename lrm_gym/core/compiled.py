@@ -45,13 +45,15 @@ def _probe() -> None:
 
 def cache_locations(package: Path) -> list[Path] | None:
     """The directory numba would cache a function of each of ``package``'s source directories in (the
-    package's top directory first), or None if it finds no writable one for some directory.
+    outermost first), or None if it finds no writable one for some directory (or there are no sources).
 
     This runs numba's own search (``NUMBA_CACHE_DIR``, then ``__pycache__`` next to the source, then the
     user's cache directory), the one ``njit(cache=True)`` runs at decoration, on a stand-in function.
     """
-    top = min(package.glob("*.py"))
-    sources = [top, *sorted({min(p.parent.glob("*.py")) for p in package.rglob("*.py")} - {top})]
+    directories = sorted({p.parent for p in package.rglob("*.py")})  # the top directory sorts first
+    if not directories:
+        return None
+    sources = [min(d.glob("*.py")) for d in directories]
     locations = []
     for source in sources:
         probe = pytypes.FunctionType(_probe.__code__.replace(co_filename=str(source)), {})
@@ -65,8 +67,8 @@ def cache_locations(package: Path) -> list[Path] | None:
 def drop_stale_cache(package: Path) -> bool:
     """Delete ``package``'s numba cache files if its sources changed since they were written; True if so.
 
-    A digest of every ``*.py`` under ``package`` is kept in the cache directory of the package's top
-    directory. Errors (a read-only cache, say) leave the cache as it is.
+    A digest of every ``*.py`` under ``package`` is kept in the cache directory of its outermost source
+    directory (``package/__pycache__`` for an in-tree cache). Errors (a read-only cache, say) leave the cache as it is.
     """
     try:
         locations = cache_locations(package)
