@@ -224,7 +224,8 @@ class EnergyRoutingVectorEnv(VectorEnv):
                     f"2**64 - {self.num_envs}, got {first}"
                 )
             return np.uint64(first) + self._rows.astype(np.uint64)
-        if not isinstance(seed, list | tuple | np.ndarray) or np.ndim(seed) != 1 or len(seed) != self.num_envs:
+        listed = isinstance(seed, list | tuple) or (isinstance(seed, np.ndarray) and seed.ndim == 1)
+        if not listed or len(seed) != self.num_envs:
             raise ValueError(
                 f"seed must be None or an integer in [0, 2**64 - 1] (or a list of {self.num_envs} of them), "
                 f"got {excerpt(seed)}"

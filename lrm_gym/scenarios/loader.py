@@ -53,7 +53,7 @@ def quote_path(path: str | Path) -> str:
 def excerpt(value: Any) -> str:
     """A repr of ``value`` of at most :data:`EXCERPT_CHARS` characters, built without a full repr (which, for a
     huge or deeply nested input, would take unbounded time and memory)."""
-    text = _EXCERPT.repr(value)
+    text = " ".join(_EXCERPT.repr(value).split())  # one line: a numpy array's repr spans several
     return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 3] + "..."
 
 

@@ -90,3 +90,10 @@ def test_scenario_of_the_wrong_type_is_named(scenario: Any) -> None:
 def test_overrides_that_are_not_a_mapping_are_refused(overrides: Any) -> None:
     with pytest.raises(ValueError, match="overrides must be a mapping"):
         gym.make("lrm_gym/EnergyRouting-v1", overrides=overrides)
+
+
+@pytest.mark.parametrize("seed", [np.zeros((2, 1), int), [1], [1, [2, 3]], {"a": 1}])
+def test_vector_seed_lists_of_the_wrong_shape_get_one_line(seed: Any) -> None:
+    with pytest.raises(ValueError, match=r"seed(\[1\])? must be None or an integer") as caught:
+        _vector(2).reset(seed=seed)
+    assert "\n" not in str(caught.value)
