@@ -15,6 +15,7 @@ from lrm_gym.core.dynamics import InvalidActionError
 from lrm_gym.core.observation import observation_layout, observation_space
 from lrm_gym.core.params import Params, build_params
 from lrm_gym.core.state import COUNTERS, INTEGER_COUNTERS, FloatField, IntField, State, queued_tasks
+from lrm_gym.envs.checks import check_derived, check_seed
 from lrm_gym.envs.render import SlotRecord, energy_panel, text_dashboard
 from lrm_gym.envs.spaces import RoutingActions
 from lrm_gym.scenarios.loader import load_scenario
@@ -102,8 +103,10 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
 
     ```
 
-    ``scenario`` is a shipped scenario name (``lrm_gym.scenarios.scenario_names()``) or a YAML path;
-    ``overrides`` a nested dict merged into it. Invalid values raise ``ValueError`` naming the key path.
+    ``scenario`` is a shipped scenario name (``lrm_gym.scenarios.scenario_names()``), a YAML path or a
+    ``ScenarioConfig``; ``overrides`` a nested dict merged into it. Invalid values raise ``ValueError`` naming
+    the key path (and the bound, for a size or magnitude over its limit); a ``scenario`` of another type
+    raises ``TypeError``. ``reset(seed=s)`` takes ``s`` in ``[0, 2**64 - 1]``.
 
     ## Version History
 
@@ -130,6 +133,7 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
         self.render_mode = render_mode
         self.action_space: RoutingActions = RoutingActions(1 + self.params.n_options, mask_source=self.action_masks)
         self.observation_space = observation_space(self.params)  # type: ignore[assignment]
+        check_derived(self.params, self.observation_space)
         self._state = State.allocate(self.params, 1)
         self._rows = np.zeros(1, np.int64)
         self._action = np.zeros(1, np.int64)
@@ -142,6 +146,8 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        if seed is not None:
+            seed = check_seed(seed)
         super().reset(seed=seed)
         if options:
             raise ValueError(f"reset options are not supported, got keys {sorted(options)}")

@@ -19,10 +19,11 @@ from lrm_gym.core.dynamics import InvalidActionError
 from lrm_gym.core.observation import observation_layout, observation_space
 from lrm_gym.core.params import Params, build_params
 from lrm_gym.core.state import COUNTERS, INTEGER_COUNTERS, FloatField, IntField, State, queued_tasks_compiled
+from lrm_gym.envs.checks import MAX_SEED, check_derived, check_num_envs, check_seed
 from lrm_gym.envs.energy_routing import step_info
 from lrm_gym.envs.render import SlotRecord, energy_panel, text_dashboard
 from lrm_gym.envs.spaces import sample_preferred_from
-from lrm_gym.scenarios.loader import load_scenario
+from lrm_gym.scenarios.loader import excerpt, load_scenario
 from lrm_gym.scenarios.schema import ScenarioConfig
 
 # Counter columns reported as int and as float (module-level arrays: constants in the compiled _info_rows).
@@ -74,16 +75,23 @@ def positive_int(name: str, value: Any, alternative: str = "") -> int:
     return int(value)
 
 
-def batch_actions(actions: Any, num_envs: int) -> np.ndarray:
+def batch_actions(actions: Any, num_envs: int, n_actions: int | None = None) -> np.ndarray:
     """One integer action per env as int64, else an error naming the dtype and shape.
 
-    The range (every env) and the masks (envs not autoresetting) are checked by the kernel.
+    The range (every env) and the masks (envs not autoresetting) are checked by the kernel, except for
+    unsigned values too large for int64, which the cast would wrap to negative ones: those are reported here
+    with their real value (``n_actions``, when given, for the message).
     """
     array = np.asarray(actions)
     if array.shape != (num_envs,) or array.dtype.kind not in "iu":
         raise InvalidActionError(
             f"actions must be an integer array of shape ({num_envs},), got dtype {array.dtype} and shape {array.shape}"
         )
+    if array.dtype == np.uint64 and array.size and int(array.max()) > np.iinfo(np.int64).max:
+        row = int(np.argmax(array > np.iinfo(np.int64).max))
+        bound = f"[0, {n_actions})" if n_actions is not None else "the action space"
+        where = f" of sub-env {row}" if num_envs > 1 else ""
+        raise InvalidActionError(f"actions must lie in {bound}: got action {int(array[row])}{where}")
     return array.astype(np.int64, copy=False)
 
 
@@ -116,7 +124,8 @@ class EnergyRoutingVectorEnv(VectorEnv):
     from seed ``s + i``, Gymnasium's convention for vector envs, and ``reset(seed=[s_0, s_1, ...])`` from the
     seeds given, so sub-env ``i`` replays the single env reset with the same seed, under the same actions,
     across its autoresets too (a reset without a seed continues a stream). With no seed ever given, the
-    seeds come from ``self.np_random``.
+    seeds come from ``self.np_random``. Seeds lie in ``[0, 2**64 - 1]``, as for the single env, so one seed
+    ``s`` may be at most ``2**64 - num_envs``.
 
     ## Arguments
 
@@ -131,7 +140,8 @@ class EnergyRoutingVectorEnv(VectorEnv):
 
     ```
 
-    ``num_envs`` >= 1; ``max_episode_steps`` optionally truncates a sub-env after that many steps of its
+    ``num_envs`` >= 1, at most 2**20 and as many as fit the 8 GiB limit on the env's buffers (the error names
+    the memory needed); ``max_episode_steps`` optionally truncates a sub-env after that many steps of its
     episode (on top of the ``horizon_slots`` clock); ``scenario``, ``overrides`` and ``render_mode`` are
     those of the single env (``render()`` returns a one-frame tuple showing sub-env 0).
     """
@@ -153,6 +163,8 @@ class EnergyRoutingVectorEnv(VectorEnv):
         num_envs = positive_int("num_envs", num_envs)
         if max_episode_steps is not None:
             max_episode_steps = positive_int("max_episode_steps", max_episode_steps, "None or ")
+            if max_episode_steps > np.iinfo(np.int64).max:
+                raise ValueError(f"max_episode_steps: {max_episode_steps} exceeds the limit 2**63 - 1")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
         self.num_envs = num_envs
@@ -161,9 +173,11 @@ class EnergyRoutingVectorEnv(VectorEnv):
         self.scenario: ScenarioConfig = load_scenario(scenario, overrides)
         """The validated scenario the sub-envs simulate (``params`` is derived from it)."""
         self.params: Params = build_params(self.scenario)
+        check_num_envs(self.params, num_envs)  # before allocating num_envs rows
         self.n_actions = 1 + self.params.n_options
         self.single_action_space = spaces.Discrete(self.n_actions)
         self.single_observation_space = observation_space(self.params)
+        check_derived(self.params, self.single_observation_space)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self._state = State.allocate(self.params, self.num_envs)
         self.action_space = BatchRoutingActions(self.n_actions, self.num_envs, masks=self._state.mask)
@@ -201,24 +215,30 @@ class EnergyRoutingVectorEnv(VectorEnv):
         return self._observe(obs), self._info()
 
     def _row_seeds(self, seed: Any) -> np.ndarray | None:
+        """The seeds of the sub-envs as uint64 (see :mod:`lrm_gym.envs.checks` for the range)."""
         if seed is None:
             return None
         if isinstance(seed, int | np.integer) and not isinstance(seed, bool):
-            if seed < 0:
-                raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-            return int(seed) + self._rows
-        seeds = np.asarray(seed)
-        if seeds.shape != (self.num_envs,) or seeds.dtype.kind not in "iu" or (seeds < 0).any():
+            first = check_seed(seed)
+            if first > MAX_SEED - (self.num_envs - 1):
+                raise ValueError(
+                    f"seed: sub-env i gets seed + i, so with {self.num_envs} sub-envs the seed must be at most "
+                    f"2**64 - {self.num_envs}, got {first}"
+                )
+            return np.uint64(first) + self._rows.astype(np.uint64)
+        listed = isinstance(seed, list | tuple) or (isinstance(seed, np.ndarray) and seed.ndim == 1)
+        if not listed or len(seed) != self.num_envs:
             raise ValueError(
-                f"seed must be None, one non-negative integer or a list of {self.num_envs} of them, got {seed!r}"
+                f"seed must be None or an integer in [0, 2**64 - 1] (or a list of {self.num_envs} of them), "
+                f"got {excerpt(seed)}"
             )
-        return seeds.astype(np.int64)
+        return np.array([check_seed(s, f"seed[{i}]") for i, s in enumerate(seed)], dtype=np.uint64)
 
     def step(self, actions: Any) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Step every sub-env; sub-envs truncated on the previous step are reset instead (NEXT_STEP)."""
         if self._needs_reset:
             raise RuntimeError("call reset() before step()")
-        actions = batch_actions(actions, self.num_envs)
+        actions = batch_actions(actions, self.num_envs, self.n_actions)
         state = self._state
         batch = np.empty((self.num_envs, self._layout.size), np.float32)
         truncated = np.empty(self.num_envs, bool)

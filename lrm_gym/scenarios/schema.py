@@ -3,6 +3,13 @@
 Every model is frozen and forbids unknown keys, so a typo in a YAML file or an ``overrides`` dict fails
 loudly with the key path instead of being ignored. Range checks live in the field declarations; the few
 checks that involve several fields are model validators.
+
+Every size and magnitude has an upper bound (:data:`LIMITS`, stated in each field's description). Sizes
+bound the memory and time a scenario can ask for before anything is allocated; magnitudes (powers,
+energies, token counts, rates) are bounded so that every derived energy, and so every observation, stays
+finite in float32: with the lower bounds on ``arrivals.rate_per_slot`` and ``joules_per_token`` the
+observation's energy unit is at least 1e-12 J, and the largest supply, storage or demand it is divided into
+is below 1e35.
 """
 
 from __future__ import annotations
@@ -15,12 +22,110 @@ from lrm_gym.core.kinds import ArrivalKind, SupplyKind
 
 HOURS_PER_DAY = 24
 
+LIMITS: dict[str, tuple[float, str]] = {
+    "horizon_slots": (35_040, "one year of 15-min slots"),
+    "slot_seconds": (86_400, "one day"),
+    "power_w": (1e12, "a terawatt"),
+    "storage.capacity_wh": (1e12, "a terawatt-hour"),
+    "supply.provisioning": (1e3, "a thousand times the critical supply"),
+    "supply.cloud_std": (10, "ten times the cloud factor's range"),
+    "supply.trace_seconds_per_row": (1e8, "three years"),
+    "supply.forecast.noise": (1e3, "a thousand times the mean supply"),
+    "auxiliary.price_per_kwh": (1e6, "a million per kWh"),
+    "auxiliary.carbon_g_per_kwh": (1e7, "ten tonnes per kWh"),
+    "arrivals.rate_per_slot": (1e6, "a million tasks per slot"),
+    "arrivals.dispersion": (1e6, "practically Poisson"),
+    "arrivals.profile": (1_440, "one entry per minute of the day"),
+    "weight": (1e6, "a million times another class"),
+    "difficulty": (1_000, "skills per task"),
+    "prompt_tokens": (1e7, "ten million tokens"),
+    "slack_slots": (35_040, "the longest horizon"),
+    "value": (1e9, "a billion per correct answer"),
+    "tasks.classes": (64, "task classes"),
+    "models": (16, "models"),
+    "budgets": (16, "budgets"),
+    "params": (1e14, "a hundred trillion parameters"),
+    "training_flops": (1.2e30, "the compute-optimal budget of 1e14 parameters"),
+    "tokens_per_step": (1e6, "a million tokens per step"),
+    "joules_per_token": (1e4, "ten kJ per token"),
+    "capacity_tokens_per_slot": (1e12, "a trillion tokens per slot"),
+    "max_steps": (10_000, "reasoning steps per task"),
+    "reward": (1e9, "a billion per unit"),
+    "observation.difficulty_noise": (1e3, "the largest difficulty"),
+    "queue.capacity": (1_000_000, "a million queued tasks"),
+    "name": (128, "characters"),
+    "description": (10_000, "characters"),
+    "supply.trace": (4_096, "characters"),
+    "tables": (10_000_000, "cells of one option or step table, about 80 MB"),
+}
+"""Upper bound and its meaning for every size and magnitude a scenario sets, keyed by the field's key path
+(or by its name where several fields share it). :func:`limit_note` finds the note for an error message."""
+
+LOWER_LIMITS: dict[str, tuple[float, str]] = {
+    "slot_seconds": (1e-3, "a millisecond"),
+    "supply.trace_seconds_per_row": (1e-3, "a millisecond"),
+    "arrivals.rate_per_slot": (1e-3, "a task per thousand slots"),
+    "arrivals.dispersion": (1e-3, "heavier tails than any real load"),
+    "params": (1e6, "a million parameters, where the Chinchilla fit still gives a positive step success"),
+    "training_flops": (1.2e14, "the compute-optimal budget of 1e6 parameters"),
+    "joules_per_token": (1e-9, "a nanojoule per token"),
+    "step_success": (1e-3, "one step in a thousand succeeds"),
+}
+"""Lower bounds that keep derived quantities (the observation's energy units, step probabilities) from
+underflowing; the same keys as :data:`LIMITS`."""
+
+
+def _max(key: str) -> float:
+    return LIMITS[key][0]
+
+
+def _min(key: str) -> float:
+    return LOWER_LIMITS[key][0]
+
+
+def _describe(key: str, what: str) -> str:
+    upper = f"at most {LIMITS[key][0]:g} ({LIMITS[key][1]})" if key in LIMITS else ""
+    lower = f"at least {LOWER_LIMITS[key][0]:g} ({LOWER_LIMITS[key][1]})" if key in LOWER_LIMITS else ""
+    return f"{what}; " + ", ".join(part for part in (lower, upper) if part)
+
+
+def limit_note(path: str) -> str | None:
+    """The meaning of the bound on ``path`` (dotted, list indices and union tags dropped), if it has one."""
+    parts = path.split(".")
+    for start in range(len(parts)):
+        key = ".".join(parts[start:])
+        if key in LIMITS:
+            return LIMITS[key][1]
+    if parts[0] == "reward":
+        return LIMITS["reward"][1]
+    if parts[-1] in {"mean_w", "std_w", "idle_w", "max_charge_w", "max_discharge_w"}:
+        return LIMITS["power_w"][1]
+    return None
+
+
+def lower_limit_note(path: str) -> str | None:
+    """As :func:`limit_note`, for the lower bounds."""
+    parts = path.split(".")
+    for start in range(len(parts)):
+        key = ".".join(parts[start:])
+        if key in LOWER_LIMITS:
+            return LOWER_LIMITS[key][1]
+    return None
+
+
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 PositiveInt = Annotated[StrictInt, Field(ge=1)]
 NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
-HourlySchedule = Annotated[list[NonNegative], Field(min_length=HOURS_PER_DAY, max_length=HOURS_PER_DAY)]
+Power = Annotated[float, Field(ge=0, le=_max("power_w"), allow_inf_nan=False)]
+Name = Annotated[str, Field(min_length=1, max_length=int(_max("name")))]
+Difficulty = Annotated[StrictInt, Field(ge=1, le=int(_max("difficulty")))]
+HourlyPrice = Annotated[float, Field(ge=0, le=_max("auxiliary.price_per_kwh"), allow_inf_nan=False)]
+HourlyCarbon = Annotated[float, Field(ge=0, le=_max("auxiliary.carbon_g_per_kwh"), allow_inf_nan=False)]
+RewardWeight = Annotated[
+    float, Field(ge=0, le=_max("reward"), allow_inf_nan=False, description=_describe("reward", "weight"))
+]
 
 
 class _Strict(BaseModel):
@@ -35,21 +140,56 @@ class ForecastConfig(_Strict):
     """
 
     horizon: Annotated[StrictInt, Field(ge=0, le=256)] = 0
-    noise: NonNegative = 0.0
+    noise: Annotated[
+        float,
+        Field(
+            ge=0,
+            le=_max("supply.forecast.noise"),
+            allow_inf_nan=False,
+            description=_describe("supply.forecast.noise", "error std relative to the mean supply"),
+        ),
+    ] = 0.0
 
 
 class SupplyConfig(_Strict):
     """Baseline supply process. Exactly one of ``mean_w`` and ``provisioning`` sets its mean."""
 
     kind: SupplyKind
-    mean_w: NonNegative | None = None
-    provisioning: NonNegative | None = None
-    std_w: NonNegative = 0.0
+    mean_w: Annotated[Power, Field(description=_describe("power_w", "mean supply in W"))] | None = None
+    provisioning: (
+        Annotated[
+            float,
+            Field(
+                ge=0,
+                le=_max("supply.provisioning"),
+                allow_inf_nan=False,
+                description=_describe("supply.provisioning", "mean supply over the critical supply"),
+            ),
+        ]
+        | None
+    ) = None
+    std_w: Annotated[Power, Field(description=_describe("power_w", "supply std in W"))] = 0.0
     phi: Annotated[float, Field(ge=0, lt=1)] = 0.0
     cloud_mean: Probability = 0.75
-    cloud_std: NonNegative = 0.2
-    trace: str | None = None
-    trace_seconds_per_row: Positive = 3600.0
+    cloud_std: Annotated[
+        float,
+        Field(
+            ge=0,
+            le=_max("supply.cloud_std"),
+            allow_inf_nan=False,
+            description=_describe("supply.cloud_std", "std of the cloud factor"),
+        ),
+    ] = 0.2
+    trace: Annotated[str, Field(min_length=1, max_length=int(_max("supply.trace")))] | None = None
+    trace_seconds_per_row: Annotated[
+        float,
+        Field(
+            ge=_min("supply.trace_seconds_per_row"),
+            le=_max("supply.trace_seconds_per_row"),
+            allow_inf_nan=False,
+            description=_describe("supply.trace_seconds_per_row", "seconds each trace row is held"),
+        ),
+    ] = 3600.0
     forecast: ForecastConfig = ForecastConfig()
 
     @model_validator(mode="after")
@@ -63,31 +203,82 @@ class SupplyConfig(_Strict):
         return self
 
 
+HourlyPrices = Annotated[list[HourlyPrice], Field(min_length=HOURS_PER_DAY, max_length=HOURS_PER_DAY)]
+HourlyCarbons = Annotated[list[HourlyCarbon], Field(min_length=HOURS_PER_DAY, max_length=HOURS_PER_DAY)]
+
+
 class AuxiliaryConfig(_Strict):
     """Auxiliary energy: a flat value or a 24-entry hourly (time-of-use) schedule for each field."""
 
-    price_per_kwh: NonNegative | HourlySchedule = 0.30
-    carbon_g_per_kwh: NonNegative | HourlySchedule = 400.0
+    price_per_kwh: Annotated[
+        HourlyPrice | HourlyPrices,
+        Field(description=_describe("auxiliary.price_per_kwh", "price per kWh, flat or 24 hourly values")),
+    ] = 0.30
+    carbon_g_per_kwh: Annotated[
+        HourlyCarbon | HourlyCarbons,
+        Field(description=_describe("auxiliary.carbon_g_per_kwh", "g CO2 per kWh, flat or 24 hourly values")),
+    ] = 400.0
 
 
 class StorageConfig(_Strict):
     """Energy storage; ``capacity_wh: 0`` means none, ``null`` power limits mean unlimited."""
 
-    capacity_wh: NonNegative = 0.0
+    capacity_wh: Annotated[
+        float,
+        Field(
+            ge=0,
+            le=_max("storage.capacity_wh"),
+            allow_inf_nan=False,
+            description=_describe("storage.capacity_wh", "capacity in Wh"),
+        ),
+    ] = 0.0
     initial_fraction: Probability = 0.5
     charge_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.95
     discharge_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.95
-    max_charge_w: NonNegative | None = None
-    max_discharge_w: NonNegative | None = None
+    max_charge_w: Annotated[Power, Field(description=_describe("power_w", "charge limit in W"))] | None = None
+    max_discharge_w: Annotated[Power, Field(description=_describe("power_w", "discharge limit in W"))] | None = None
 
 
 class ArrivalsConfig(_Strict):
-    """Task arrivals per slot; ``profile`` is a relative daily shape, normalised to mean 1."""
+    """Task arrivals per slot; ``profile`` is a relative daily shape, normalised to mean 1.
+
+    The peak rate, ``rate_per_slot`` times the profile's largest entry over its mean, is bounded like
+    ``rate_per_slot``.
+    """
 
     kind: ArrivalKind
-    rate_per_slot: Positive
-    dispersion: Positive | None = None
-    profile: Annotated[list[NonNegative], Field(min_length=1)] | None = None
+    rate_per_slot: Annotated[
+        float,
+        Field(
+            ge=_min("arrivals.rate_per_slot"),
+            le=_max("arrivals.rate_per_slot"),
+            allow_inf_nan=False,
+            description=_describe("arrivals.rate_per_slot", "mean tasks per slot"),
+        ),
+    ]
+    dispersion: (
+        Annotated[
+            float,
+            Field(
+                ge=_min("arrivals.dispersion"),
+                le=_max("arrivals.dispersion"),
+                allow_inf_nan=False,
+                description=_describe("arrivals.dispersion", "negative-binomial dispersion"),
+            ),
+        ]
+        | None
+    ) = None
+    profile: (
+        Annotated[
+            list[Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]],
+            Field(
+                min_length=1,
+                max_length=int(_max("arrivals.profile")),
+                description=_describe("arrivals.profile", "relative daily shape, entries at most 1e6"),
+            ),
+        ]
+        | None
+    ) = None
 
     @model_validator(mode="after")
     def _dispersion_iff_negbin(self) -> ArrivalsConfig:
@@ -95,20 +286,43 @@ class ArrivalsConfig(_Strict):
             raise ValueError("kind 'negbin' needs 'dispersion' (variance = mean + mean^2 / dispersion)")
         if self.kind != "negbin" and self.dispersion is not None:
             raise ValueError(f"'dispersion' is only used by kind 'negbin', not {self.kind!r}")
-        if self.profile is not None and sum(self.profile) <= 0:
-            raise ValueError("'profile' must have a positive mean")
+        if self.profile is not None:
+            mean = sum(self.profile) / len(self.profile)
+            if mean <= 0:
+                raise ValueError("'profile' must have a positive mean")
+            peak = self.rate_per_slot * max(self.profile) / mean
+            if peak > _max("arrivals.rate_per_slot"):
+                raise ValueError(
+                    f"the peak rate rate_per_slot * max(profile) / mean(profile) = {peak:.4g} exceeds the limit "
+                    f"{_max('arrivals.rate_per_slot'):g} ({LIMITS['arrivals.rate_per_slot'][1]})"
+                )
         return self
 
 
 class TaskClassConfig(_Strict):
     """A task class. ``difficulty`` is a fixed number of skills ``m`` or an inclusive range ``[lo, hi]``."""
 
-    name: str
-    weight: Positive
-    difficulty: PositiveInt | tuple[PositiveInt, PositiveInt]
-    prompt_tokens: NonNegativeInt = 0
-    slack_slots: NonNegativeInt = 0
-    value: NonNegative = 1.0
+    name: Name
+    weight: Annotated[
+        float,
+        Field(gt=0, le=_max("weight"), allow_inf_nan=False, description=_describe("weight", "relative frequency")),
+    ]
+    difficulty: Annotated[
+        Difficulty | tuple[Difficulty, Difficulty],
+        Field(description=_describe("difficulty", "skills m, fixed or an inclusive range [lo, hi]")),
+    ]
+    prompt_tokens: Annotated[
+        StrictInt,
+        Field(ge=0, le=int(_max("prompt_tokens")), description=_describe("prompt_tokens", "prompt length")),
+    ] = 0
+    slack_slots: Annotated[
+        StrictInt,
+        Field(ge=0, le=int(_max("slack_slots")), description=_describe("slack_slots", "slots a task may wait")),
+    ] = 0
+    value: Annotated[
+        float,
+        Field(ge=0, le=_max("value"), allow_inf_nan=False, description=_describe("value", "reward per correct answer")),
+    ] = 1.0
 
     @model_validator(mode="after")
     def _ordered_range(self) -> TaskClassConfig:
@@ -118,7 +332,14 @@ class TaskClassConfig(_Strict):
 
 
 class TasksConfig(_Strict):
-    classes: Annotated[list[TaskClassConfig], Field(min_length=1)]
+    classes: Annotated[
+        list[TaskClassConfig],
+        Field(
+            min_length=1,
+            max_length=int(_max("tasks.classes")),
+            description=_describe("tasks.classes", "task classes"),
+        ),
+    ]
 
     @model_validator(mode="after")
     def _unique_names(self) -> TasksConfig:
@@ -129,14 +350,71 @@ class TasksConfig(_Strict):
 class ModelConfig(_Strict):
     """An LRM. Capability and energy come from scaling laws unless given explicitly."""
 
-    name: str
-    params: Positive | None = None
-    training_flops: Positive | None = None
-    tokens_per_step: PositiveInt
-    joules_per_token: Positive | None = None
-    idle_w: NonNegative = 0.0
-    capacity_tokens_per_slot: PositiveInt | None = None
-    step_success: Annotated[float, Field(gt=0, le=1)] | None = None
+    name: Name
+    params: (
+        Annotated[
+            float,
+            Field(
+                ge=_min("params"),
+                le=_max("params"),
+                allow_inf_nan=False,
+                description=_describe("params", "parameter count"),
+            ),
+        ]
+        | None
+    ) = None
+    training_flops: (
+        Annotated[
+            float,
+            Field(
+                ge=_min("training_flops"),
+                le=_max("training_flops"),
+                allow_inf_nan=False,
+                description=_describe("training_flops", "training compute in FLOPs"),
+            ),
+        ]
+        | None
+    ) = None
+    tokens_per_step: Annotated[
+        StrictInt,
+        Field(ge=1, le=int(_max("tokens_per_step")), description=_describe("tokens_per_step", "tokens per step")),
+    ]
+    joules_per_token: (
+        Annotated[
+            float,
+            Field(
+                ge=_min("joules_per_token"),
+                le=_max("joules_per_token"),
+                allow_inf_nan=False,
+                description=_describe("joules_per_token", "energy per token in J"),
+            ),
+        ]
+        | None
+    ) = None
+    idle_w: Annotated[Power, Field(description=_describe("power_w", "idle power in W"))] = 0.0
+    capacity_tokens_per_slot: (
+        Annotated[
+            StrictInt,
+            Field(
+                ge=1,
+                le=int(_max("capacity_tokens_per_slot")),
+                description=_describe("capacity_tokens_per_slot", "token capacity per slot"),
+            ),
+        ]
+        | None
+    ) = None
+    step_success: (
+        Annotated[
+            float,
+            Field(
+                ge=_min("step_success"),
+                le=1,
+                allow_inf_nan=False,
+                description=_describe("step_success", "per-step success probability r"),
+            ),
+        ]
+        | None
+    ) = None
     skill_coverage: Probability | None = None
 
     @model_validator(mode="after")
@@ -155,17 +433,20 @@ class ModelConfig(_Strict):
 class BudgetConfig(_Strict):
     """An execution choice: a cap ``max_steps`` on reasoning steps."""
 
-    name: str
-    max_steps: PositiveInt
+    name: Name
+    max_steps: Annotated[
+        StrictInt,
+        Field(ge=1, le=int(_max("max_steps")), description=_describe("max_steps", "cap on reasoning steps")),
+    ]
 
 
 class RewardConfig(_Strict):
     """Reward weights. Quality is ``value`` per correct answer (``sampled``) or times P(correct)."""
 
-    auxiliary_per_kwh: NonNegative = 0.0
-    waste_per_kwh: NonNegative = 0.0
-    waiting_per_task: NonNegative = 0.0
-    drop: NonNegative = 0.0
+    auxiliary_per_kwh: RewardWeight = 0.0
+    waste_per_kwh: RewardWeight = 0.0
+    waiting_per_task: RewardWeight = 0.0
+    drop: RewardWeight = 0.0
     quality: Literal["sampled", "expected"] = "sampled"
 
 
@@ -173,12 +454,23 @@ class ObservationConfig(_Strict):
     """What the router sees: ``difficulty_noise`` is the std of the estimate, ``difficulty_visible`` hides it."""
 
     queue_preview: Annotated[StrictInt, Field(ge=0, le=64)] = 4
-    difficulty_noise: NonNegative = 0.0
+    difficulty_noise: Annotated[
+        float,
+        Field(
+            ge=0,
+            le=_max("observation.difficulty_noise"),
+            allow_inf_nan=False,
+            description=_describe("observation.difficulty_noise", "std of the difficulty estimate"),
+        ),
+    ] = 0.0
     difficulty_visible: bool = True
 
 
 class QueueConfig(_Strict):
-    capacity: PositiveInt = 256
+    capacity: Annotated[
+        StrictInt,
+        Field(ge=1, le=int(_max("queue.capacity")), description=_describe("queue.capacity", "tasks the queue holds")),
+    ] = 256
 
 
 class OptionRef(_Strict):
@@ -207,17 +499,34 @@ class ReferencePolicyConfig(_Strict):
 class ScenarioConfig(_Strict):
     """A whole scenario file."""
 
-    description: str = ""
-    slot_seconds: Positive
-    horizon_slots: PositiveInt
+    description: Annotated[str, Field(max_length=int(_max("description")))] = ""
+    slot_seconds: Annotated[
+        float,
+        Field(
+            ge=_min("slot_seconds"),
+            le=_max("slot_seconds"),
+            allow_inf_nan=False,
+            description=_describe("slot_seconds", "slot length in seconds"),
+        ),
+    ]
+    horizon_slots: Annotated[
+        StrictInt,
+        Field(ge=1, le=int(_max("horizon_slots")), description=_describe("horizon_slots", "slots per episode")),
+    ]
     start_hour: Annotated[float, Field(ge=0, lt=24)] = 0.0
     supply: SupplyConfig
     auxiliary: AuxiliaryConfig = AuxiliaryConfig()
     storage: StorageConfig = StorageConfig()
     arrivals: ArrivalsConfig
     tasks: TasksConfig
-    models: Annotated[list[ModelConfig], Field(min_length=1)]
-    budgets: Annotated[list[BudgetConfig], Field(min_length=1)]
+    models: Annotated[
+        list[ModelConfig],
+        Field(min_length=1, max_length=int(_max("models")), description=_describe("models", "the model catalog")),
+    ]
+    budgets: Annotated[
+        list[BudgetConfig],
+        Field(min_length=1, max_length=int(_max("budgets")), description=_describe("budgets", "execution choices")),
+    ]
     reward: RewardConfig = RewardConfig()
     observation: ObservationConfig = ObservationConfig()
     queue: QueueConfig = QueueConfig()
@@ -233,6 +542,32 @@ class ScenarioConfig(_Strict):
                 raise ValueError(f"reference_policy.option.model {option.model!r} is not a model name")
             if option.budget not in {b.name for b in self.budgets}:
                 raise ValueError(f"reference_policy.option.budget {option.budget!r} is not a budget name")
+        return self
+
+    @model_validator(mode="after")
+    def _tables_fit(self) -> ScenarioConfig:
+        """The per-scenario tables grow with products of sizes that are each bounded: bound the products too."""
+        limit = int(_max("tables"))
+        n_models, n_budgets, n_classes = len(self.models), len(self.budgets), len(self.tasks.classes)
+        max_difficulty = max(
+            c.difficulty if isinstance(c.difficulty, int) else c.difficulty[1] for c in self.tasks.classes
+        )
+        max_steps = max(b.max_steps for b in self.budgets)
+        step_cells = n_models * n_budgets * (max_difficulty + 1) * (max_steps + 1)
+        if step_cells > limit:
+            raise ValueError(
+                f"budgets.max_steps, tasks.classes.difficulty: the step table ({n_models} models x {n_budgets} "
+                f"budgets x difficulty 0..{max_difficulty} x steps 0..{max_steps} = {step_cells:.3g} cells) "
+                f"exceeds the limit {limit:g} ({LIMITS['tables'][1]})"
+            )
+        n_options = n_models * n_budgets
+        option_cells = n_classes * (max_difficulty + 2) * (n_classes + 4 + 5 * n_options)
+        if option_cells > limit:
+            raise ValueError(
+                f"tasks.classes, tasks.classes.difficulty, models, budgets: the option tables ({n_classes} classes x "
+                f"difficulty 0..{max_difficulty + 1} x {n_options} options = {option_cells:.3g} cells) exceed the "
+                f"limit {limit:g} ({LIMITS['tables'][1]})"
+            )
         return self
 
 

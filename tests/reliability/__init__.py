@@ -1,0 +1,1 @@
+"""Tests that every bad input fails first, with a clear one-line error (sizes, magnitudes, files, API edges)."""
