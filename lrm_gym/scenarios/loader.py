@@ -272,7 +272,7 @@ def load_trace(trace: str) -> np.ndarray:
     and the line, never the file's content. Returns a float64 array.
     """
     if trace in trace_names():
-        data = resources.files(_PACKAGE).joinpath("data", f"{trace}.csv").read_bytes()
+        data = (resources.files(_PACKAGE) / "data" / f"{trace}.csv").read_bytes()
         label = f"supply.trace: shipped trace {trace!r}"
     else:
         path = Path(trace)
