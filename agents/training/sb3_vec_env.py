@@ -40,6 +40,7 @@ from lrm_gym.core import dynamics
 from lrm_gym.core.observation import observation_layout, observation_space
 from lrm_gym.core.params import Params, build_params
 from lrm_gym.core.state import State
+from lrm_gym.envs.checks import check_num_envs, check_seed
 from lrm_gym.envs.vector import batch_actions, positive_int
 from lrm_gym.scenarios.loader import load_scenario
 from lrm_gym.scenarios.schema import ScenarioConfig
@@ -58,6 +59,7 @@ class NativeVecEnv(VecEnv):
     ) -> None:
         num_envs = positive_int("num_envs", num_envs)
         self.params: Params = build_params(load_scenario(scenario, overrides))
+        check_num_envs(self.params, num_envs)  # before allocating num_envs rows
         self._state = State.allocate(self.params, num_envs)
         self._rows = np.arange(num_envs)
         self._layout = observation_layout(self.params)
@@ -70,7 +72,8 @@ class NativeVecEnv(VecEnv):
             missing = [i for i, seed in enumerate(self._seeds) if seed is None]
             if missing:
                 raise ValueError(f"seed() gave no seed for envs {missing}; seed all envs or none")
-            dynamics.seed_rows(self._state, self._rows, np.asarray(self._seeds, dtype=np.int64))
+            seeds = [check_seed(seed, f"seed of env {i}") for i, seed in enumerate(self._seeds)]
+            dynamics.seed_rows(self._state, self._rows, np.asarray(seeds, dtype=np.uint64))
             self._seeded = True
         elif not self._seeded:  # never seeded: fresh entropy, as Gymnasium does
             dynamics.seed_rows_from(np.random.default_rng(), self._state, self._rows)

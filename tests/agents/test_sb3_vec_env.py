@@ -80,3 +80,18 @@ def test_bad_input_gets_clear_errors() -> None:
     env._seeds = [1, None]
     with pytest.raises(ValueError, match="seed all envs or none"):
         env.reset()
+
+
+def test_seeds_over_the_full_range_and_a_clear_error_past_it() -> None:
+    """Seeds up to 2**64 - 1 as in the single env; ``seed + i`` past that names the env, before any reset."""
+    env = NativeVecEnv(2, scenario="volatile", overrides={"horizon_slots": 2})
+    env.seed(2**64 - 2)
+    env.reset()  # envs get 2**64 - 2 and 2**64 - 1
+    env.seed(2**64 - 1)
+    with pytest.raises(ValueError, match="seed of env 1"):
+        env.reset()
+
+
+def test_num_envs_past_the_limit_fails_before_allocating() -> None:
+    with pytest.raises(ValueError, match="num_envs"):
+        NativeVecEnv(2**21, scenario="volatile")
