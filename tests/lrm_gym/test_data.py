@@ -234,8 +234,8 @@ def test_season_provisioning_is_the_seasons_share_of_the_typical_year() -> None:
 def test_measured_supply_is_critical_times_provisioning_on_average(scenario: str) -> None:
     """Replays start at uniformly random rows, so the mean over episodes is the trace mean, scaled to
     ``provisioning * b*``; tolerance 4 standard errors of the mean of 300 episode means."""
-    params = build_params(load_scenario(scenario))
-    config = params.config
+    config = load_scenario(scenario)
+    params = build_params(config)
     paths = sample_supply_paths(params, list(range(300)), length=config.horizon_slots)
     episode_means = paths.mean(axis=1)
     target = config.supply.provisioning * params.critical_slot_energy_j
