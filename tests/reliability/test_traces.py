@@ -40,7 +40,9 @@ def test_bad_rows_are_named_by_line(tmp_path: Path, body: str, match: str) -> No
 
 
 def test_other_files_are_not_read_or_echoed(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=r"neither a shipped trace \[.*'wind'.*\] nor an existing \.csv file") as caught:
+    with pytest.raises(
+        ValueError, match=r"neither a shipped trace \[.*'wind'.*\] nor an existing \.csv file"
+    ) as caught:
         load_trace("../../../../etc/passwd")
     assert "root" not in str(caught.value)
     secret = tmp_path / "secret.csv"
