@@ -102,3 +102,17 @@ def slot_balance(params: Params, baseline_j: float, demand_j: float, storage_j: 
         s.max_charge_j,
         s.max_discharge_j,
     )
+
+
+def mean_supply_j(params: Params) -> np.ndarray:
+    """What an operator knows of the supply before seeing it: its mean per slot (J), horizon plus forecast long.
+
+    Solar: the mean daily shape (``mean * pi * shape(t)``, docs/model.md section 2); every other kind: the mean
+    (a trace starts at a uniformly random row, so its mean over starts is flat).
+    """
+    from lrm_gym.core.supply import solar_shape
+
+    length = params.horizon_slots + params.supply.forecast_horizon
+    if params.supply.kind == "solar":
+        return params.supply.mean_j * np.pi * solar_shape(params.start_hour, params.slot_seconds, length)
+    return np.full(length, params.supply.mean_j)

@@ -6,7 +6,7 @@ limit, which is enough for an incumbent whose replay must match exactly and a du
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pytest
@@ -124,3 +124,130 @@ def test_solve_rejects_an_unknown_information_mode() -> None:
     record, _ = record_episode(eid, SEED, {"horizon_slots": 1})
     with pytest.raises(ValueError, match="information"):
         solve(params, record, information="clairvoyant")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Forecast MPC
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_mpc_plans_once_per_slot_through_evaluate() -> None:
+    """The policy finds slot boundaries from the observation alone: one plan per slot with a decision."""
+    from agents.evaluation import evaluate
+    from agents.policies.mpc import ForecastMPC
+
+    overrides = {"horizon_slots": 8, "start_hour": 16.0}  # evening: the program must plan storage ahead
+    eid = env_id("solar-battery")
+    policy = ForecastMPC(params_for(eid, overrides))
+    (episode,) = evaluate(policy, eid, [SEED], overrides)
+    record, _ = record_episode(eid, SEED, overrides)
+    assert policy.plans_solved == len(set(record.task_slot.tolist())) == 8
+    assert episode.tasks_dispatched == record.n_tasks  # it never defers, and capacity is ample here
+
+
+def test_mpc_plans_storage_across_the_night() -> None:
+    """At dusk with a full battery the program discharges within the power limit, never charges (no sun), and
+    strands no energy it could use: energy left at the episode's end means every task already runs on its most
+    accurate option."""
+    from agents.headroom.mpc import arrival_rate_per_slot, expected_supply_ahead, fluid_tables, plan_slots
+
+    params = params_for(env_id("solar-battery"), {"start_hour": 0.0})
+    slot = 19 * 4  # 19:00, after sunset
+    horizon = params.horizon_slots - slot
+    supply = expected_supply_ahead(params, slot, 0.0, np.zeros(0), horizon)
+    plan = plan_slots(
+        params,
+        fluid_tables(params),
+        tasks_now=float(arrival_rate_per_slot(params)[slot]),
+        committed_j=params.idle_j,
+        supply_j=supply,
+        storage_j=params.storage.capacity_j,
+        arrivals=arrival_rate_per_slot(params)[slot + 1 : slot + horizon],
+    )
+    levels = plan.storage_kj
+    assert np.all(np.diff(levels) <= 1e-6)
+    per_slot = params.storage.max_discharge_j / 1000.0 / params.storage.discharge_efficiency
+    assert levels[1] >= levels[0] - per_slot - 1e-6  # at most the power limit in the first slot
+    tables = fluid_tables(params)
+    best = np.where(tables.allowed, tables.quality, -np.inf).max(axis=1)
+    if levels[-1] > 1e-6 * levels[0]:
+        assert np.allclose((plan.mix * tables.quality).sum(axis=1), best)
+    else:
+        assert levels[-1] >= -1e-9
+
+
+def test_mpc_rejects_bad_horizons_and_multi_day_episodes() -> None:
+    from agents.policies.mpc import ForecastMPC
+
+    params = params_for(env_id("solar-battery"), SHORT)
+    with pytest.raises(ValueError, match="horizon"):
+        ForecastMPC(params, horizon=0)
+    with pytest.raises(ValueError, match="24 h"):
+        ForecastMPC(params_for(env_id("solar-battery"), {"horizon_slots": 97}))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Gaps and the figure
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _result(kind: Literal["analytic", "learned"], label: str, returns: dict[int, float], train_seed: int | None = None) -> Any:
+    from agents.benchmark.runs import RunResult, RunSpec
+
+    spec = RunSpec(kind=kind, scenario="toy", env_id="x", overrides={}, label=label, eval_seeds=tuple(returns),
+                   train_seed=train_seed)  # fmt: skip
+    episodes = tuple({"seed": s, "episode_return": r} for s, r in returns.items())
+    return RunResult(spec=spec, episodes=episodes, trajectory={}, wall_seconds=0.0)
+
+
+def _toy_optimum() -> Any:
+    from agents.headroom.gap import EpisodeOptimum, ScenarioOptimum
+
+    episodes = (
+        EpisodeOptimum(1, 100.0, 110.0, 0.1, "time limit", 1.0, 10),
+        EpisodeOptimum(2, -50.0, -50.0, 0.0, "optimal", 1.0, 10),
+    )
+    return ScenarioOptimum("toy", "x", "hindsight", 60.0, episodes)
+
+
+def test_gap_is_relative_to_the_optimum_per_episode_and_per_training_seed() -> None:
+    from agents.headroom.gap import gap_rows
+
+    analytic = _result("analytic", "a", {1: 90.0, 2: -60.0})
+    learned = [_result("learned", "l", {1: 80.0, 2: -50.0}, 0), _result("learned", "l", {1: 100.0, 2: -75.0}, 1)]
+    rows = {g.label: g for g in gap_rows([analytic, *learned], {"toy": _toy_optimum()})}
+    assert rows["a"].n_units == 2
+    assert rows["a"].gap == pytest.approx(((100 - 90) / 100 + (-50 + 60) / 50) / 2)
+    assert rows["a"].gap_to_bound == pytest.approx(((110 - 90) / 110 + (-50 + 60) / 50) / 2)
+    assert rows["l"].n_units == 2  # training seeds, each its mean over the episodes
+    assert rows["l"].gap == pytest.approx(((0.2 + 0.0) / 2 + (0.0 + 0.5) / 2) / 2)
+
+
+def test_gap_needs_an_optimum_for_every_episode() -> None:
+    from agents.headroom.gap import gap_rows
+
+    with pytest.raises(ValueError, match="seed 3"):
+        gap_rows([_result("analytic", "a", {3: 1.0})], {"toy": _toy_optimum()})
+
+
+def test_headroom_figure_and_markdown(tmp_path: Any) -> None:
+    from agents.benchmark.statistics import Row
+    from agents.headroom.gap import gap_rows, headroom_markdown, plot_headroom
+
+    optima = {"toy": _toy_optimum()}
+    row = Row("toy", "a", "analytic", 2, 2, {"episode_return": 15.0}, {"episode_return": 75.0}, (90.0, -60.0))
+    path = tmp_path / "headroom.png"
+    plot_headroom([row], optima, path)
+    assert path.stat().st_size > 0
+    text = headroom_markdown(optima, gap_rows([_result("analytic", "a", {1: 90.0, 2: -60.0})], optima))
+    assert "hindsight optimum" in text and "| toy | a | 15.0% +-" in text
+
+
+def test_scenario_optimum_on_short_episodes() -> None:
+    from agents.headroom.gap import scenario_optimum
+
+    eid = env_id("solar-battery")
+    opt = scenario_optimum("solar-battery", eid, [1, 2], {"horizon_slots": 3}, time_limit_s=TIME_LIMIT_S)
+    assert [e.seed for e in opt.episodes] == [1, 2]
+    for e in opt.episodes:
+        assert e.upper_bound >= e.optimum - RTOL * abs(e.optimum)
