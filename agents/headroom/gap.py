@@ -68,14 +68,15 @@ def scenario_optimum(
     overrides: Mapping[str, Any] | None = None,
     information: Information = "hindsight",
     time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    branch_and_bound: bool = True,
 ) -> ScenarioOptimum:
-    """Record and solve each evaluation episode of a scenario."""
+    """Record and solve each evaluation episode of a scenario (see :func:`agents.headroom.milp.solve`)."""
     params = params_for(env_id, overrides)
     episodes = []
     for seed in seeds:
         record, _ = record_episode(env_id, seed, overrides)
         start = time.perf_counter()
-        opt = solve(params, record, information, time_limit_s)
+        opt = solve(params, record, information, time_limit_s, branch_and_bound=branch_and_bound)
         episodes.append(
             EpisodeOptimum(
                 seed,

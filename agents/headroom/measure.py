@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +25,8 @@ from agents.headroom.gap import (
     ScenarioOptimum,
     gap_rows,
     headroom_markdown,
-    optima_for_results,
     plot_headroom,
+    scenario_optimum,
 )
 from agents.headroom.milp import DEFAULT_TIME_LIMIT_S
 
@@ -67,6 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--part", choices=["policies", "optima", "report"], required=True)
     parser.add_argument("--scenarios", nargs="*", default=None, help="only these scenarios of the suite")
     parser.add_argument("--labels", nargs="*", default=None, help="only these policy labels (part policies)")
+    parser.add_argument(
+        "--branch-and-bound",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="after the relaxation and its fix-and-branch plan, also run branch and bound on the whole program",
+    )
     parser.add_argument("--merge", nargs="*", type=Path, default=[], help="more folders whose results to report")
     parser.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT_S, help="seconds per MILP solve")
     args = parser.parse_args(argv)
@@ -82,22 +88,32 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{spec.name}: {result.wall_seconds / len(spec.eval_seeds):.1f} s/episode", flush=True)
             (args.out / "policies.json").write_text(json.dumps(results))
     elif args.part == "optima":
-        optima = []
-        for scenario, optimum in optima_for_results(_placeholder_results(specs), args.time_limit).items():
-            optima.append(asdict(optimum))
-            print(scenario, optimum.summary(), flush=True)
-            (args.out / "optima.json").write_text(json.dumps(optima))
+        _optima(specs, args.out, args.time_limit, args.branch_and_bound)
     else:
         _report(args.out, args.merge)
     return 0
 
 
-def _placeholder_results(specs: list[RunSpec]) -> list[RunResult]:
-    """One empty result per scenario: optima_for_results only reads the specs."""
-    seen: dict[str, RunSpec] = {}
+def _optima(specs: list[RunSpec], out: Path, time_limit_s: float, branch_and_bound: bool) -> None:
+    """Solve seed by seed across the scenarios (the first evaluation episode of every scenario first), writing
+    ``optima.json`` after each episode, so a stopped measurement keeps what it solved."""
+    scenarios: dict[str, RunSpec] = {}
     for s in specs:
-        seen.setdefault(s.scenario, s)
-    return [RunResult(s, (), {}, 0.0) for s in seen.values()]
+        scenarios.setdefault(s.scenario, s)
+    done: dict[str, ScenarioOptimum] = {}
+    n_seeds = max(len(s.eval_seeds) for s in scenarios.values())
+    for k in range(n_seeds):
+        for name, spec in scenarios.items():
+            if k >= len(spec.eval_seeds):
+                continue
+            one = scenario_optimum(name, spec.env_id, [spec.eval_seeds[k]], spec.overrides or None,
+                                   time_limit_s=time_limit_s, branch_and_bound=branch_and_bound)  # fmt: skip
+            before = done.get(name)
+            done[name] = one if before is None else replace(before, episodes=before.episodes + one.episodes)
+            e = one.episodes[0]
+            print(f"{name} seed {e.seed}: {e.status}, return {e.optimum:.1f}, bound {e.upper_bound:.1f}, "
+                  f"MIP gap {e.mip_gap:.2%}, {e.solve_seconds:.0f} s, {e.n_tasks} tasks", flush=True)  # fmt: skip
+            (out / "optima.json").write_text(json.dumps([asdict(o) for o in done.values()]))
 
 
 def _read(folders: list[Path], name: str) -> list[dict[str, Any]]:
@@ -110,9 +126,14 @@ def _report(out: Path, merge: list[Path]) -> None:
     for d in _read(folders, "policies.json"):  # a run measured in two folders counts once
         r = _result_from_json(d)
         unique.setdefault((r.spec.scenario, r.spec.label, r.spec.train_seed), r)
-    results = list(unique.values())
     optima = {d["scenario"]: _optimum_from_json(d) for d in _read(folders, "optima.json")}
-    results = [r for r in results if r.spec.scenario in optima]
+    # the headroom compares returns and optima on the same episodes: those whose optimum was solved
+    solved = {s: {e.seed for e in o.episodes} for s, o in optima.items()}
+    results = [
+        replace(r, episodes=tuple(e for e in r.episodes if int(e["seed"]) in solved[r.spec.scenario]))
+        for r in unique.values()
+        if r.spec.scenario in solved
+    ]
     rows = aggregate(results)
     gaps = gap_rows(results, optima)
     plot_headroom(rows, optima, out / "headroom.png")

@@ -16,7 +16,7 @@ Two programs share the builder:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -73,7 +73,7 @@ class Optimum:
     record's reset-time reward excluded)."""
 
     information: str
-    status: str  # "optimal", "time limit" (with an incumbent), or "no incumbent"
+    status: str  # "optimal", "not proven optimal (plan from ...)", or "no incumbent"
     plan: Plan | None
     value: PlanValue | None  # the plan's exact value (the env's arithmetic)
     episode_return: float  # of the plan, exact; NaN without an incumbent
@@ -91,40 +91,121 @@ def solve(
     information: Information = "hindsight",
     time_limit_s: float = DEFAULT_TIME_LIMIT_S,
     mip_rel_gap: float = DEFAULT_MIP_REL_GAP,
+    branch_and_bound: bool = True,
 ) -> Optimum:
-    """Solve the program; re-solve with exact mask rows where the aggregate capacity rows let a masked dispatch
-    through (docs/headroom.md, "Capacity masks"). ``time_limit_s`` applies to each solve."""
+    """Solve the program: first its linear relaxation (an upper bound) and a plan rounded from it, then, with
+    ``branch_and_bound``, the mixed-integer program, re-solved with exact mask rows where the aggregate capacity
+    rows let a masked dispatch through (docs/headroom.md, "Capacity masks"). Returns the better valid plan and
+    the tighter bound. ``time_limit_s`` applies to each solve."""
     if information not in ("hindsight", "expected"):
         raise ValueError(f"information must be 'hindsight' or 'expected', got {information!r}")
     out = task_outcomes(params, record, expected=information == "expected")
-    exact_pairs: set[tuple[int, int]] = set()
     start = time.perf_counter()
-    rounds = 0
-    while True:
-        program, task_vars = _build(params, record, out, exact_pairs)
+    program, task_vars = _build(params, record, out, set())
+    relaxed = _run(program, time_limit_s, mip_rel_gap, relax=True)
+    bound = -float(relaxed.fun) - record.reset_reward if relaxed.status == 0 else np.inf
+    best: tuple[Plan, str] | None = None
+    if relaxed.x is not None:
+        rounded = _repair(params, record, _plan(record, task_vars, relaxed.x), out)
+        if rounded is not None:
+            best = (rounded, "lp rounding")
+        # Fix the tasks the relaxation already decides integrally, branch on the rest (a few per slot).
+        fixed = _fix_integral(program, task_vars, relaxed.x)
+        small = _run(fixed, time_limit_s, mip_rel_gap)
+        if small.x is not None:
+            candidate = _repair(params, record, _plan(record, task_vars, small.x), out)
+            if candidate is not None and (
+                best is None or _total(params, record, candidate, out) > _total(params, record, best[0], out)
+            ):
+                best = (candidate, "lp fix and branch")
+    exact_pairs: set[tuple[int, int]] = set()
+    rounds, proven = 0, False
+    while branch_and_bound:
         result = _run(program, time_limit_s, mip_rel_gap)
-        plan = _plan(record, task_vars, result.x) if result.x is not None else None
-        if plan is None or information == "expected":
+        dual = getattr(result, "mip_dual_bound", None)
+        if dual is not None and np.isfinite(dual):
+            bound = min(bound, -float(dual) - record.reset_reward)
+        if result.x is None:
             break
+        plan = _repair_drops(params, record, _plan(record, task_vars, result.x), out)
         violations = set(mask_violations(params, record, plan, out)) - exact_pairs
-        if not violations or rounds >= _MAX_MASK_ROUNDS:
+        if not violations:
+            if best is None or _total(params, record, plan, out) > _total(params, record, best[0], out):
+                best = (plan, "branch and bound")
+            proven = result.status == 0
+            break
+        if rounds >= _MAX_MASK_ROUNDS:
             break
         exact_pairs |= violations
         rounds += 1
+        program, task_vars = _build(params, record, out, exact_pairs)
     seconds = time.perf_counter() - start
-    if plan is None:
-        relaxed = _run(program, time_limit_s, mip_rel_gap, relax=True)
-        bound = -float(relaxed.fun) - record.reset_reward if relaxed.x is not None else np.inf
+    if best is None:
         return Optimum(information, "no incumbent", None, None, np.nan, bound, np.inf, seconds, _n_int(program),
                        len(program.row_lo), rounds)  # fmt: skip
+    value = plan_value(params, record, best[0], out)
+    episode_return = value.total - record.reset_reward
+    gap = (bound - episode_return) / max(abs(bound), 1e-12)
+    status = "optimal" if proven else f"not proven optimal (plan from {best[1]})"
+    return Optimum(information, status, best[0], value, episode_return, bound, gap, seconds, _n_int(program),
+                   len(program.row_lo), rounds)  # fmt: skip
+
+
+def _fix_integral(program: _Program, task_vars: list[list[tuple[int, int, int]]], x: np.ndarray) -> _Program:
+    """A copy of ``program`` with every task whose relaxed assignment is integral fixed to it."""
+    lower, upper = list(program.lower), list(program.upper)
+    for columns in task_vars:
+        top = max(columns, key=lambda entry: x[entry[0]])[0]
+        if x[top] > 1.0 - 1e-6:
+            for c, _, _ in columns:
+                lower[c] = upper[c] = 1.0 if c == top else 0.0
+    return replace(program, lower=lower, upper=upper)
+
+
+def _total(params: Params, record: EpisodeRecord, plan: Plan, out: TaskOutcomes) -> float:
+    return plan_value(params, record, plan, out).total
+
+
+def _repair(params: Params, record: EpisodeRecord, plan: Plan, out: TaskOutcomes) -> Plan | None:
+    """Make a plan rounded from the relaxation valid: planned drops and masked dispatches replaced (in queue
+    order) by the option that earns most among those whose masks hold; ``None`` if that fails or the queue
+    would overflow."""
     plan = _repair_drops(params, record, plan, out)
-    value = plan_value(params, record, plan, out)
-    dual = getattr(result, "mip_dual_bound", None)
-    bound = -float(dual if dual is not None and np.isfinite(dual) else result.fun) - record.reset_reward
-    status = "optimal" if result.status == 0 else "time limit"
-    gap = float(getattr(result, "mip_gap", 0.0) or 0.0)
-    return Optimum(information, status, plan, value, value.total - record.reset_reward, bound, gap, seconds,
-                   _n_int(program), len(program.row_lo), rounds)  # fmt: skip
+    option, slot = plan.option.copy(), plan.slot.copy()
+    capacity = params.model_capacity_tokens
+    used: dict[tuple[int, int], float] = {}
+    price = params.reward_auxiliary_per_kwh / (KWH_IN_KJ * KJ)  # reward per joule at the dearer margin
+    for j in np.flatnonzero(option >= 0):
+        t = int(slot[j])
+        o = int(option[j])
+        model = int(params.option_model[o])
+        if out.worst_tokens[j, o] > capacity[model] - used.get((t, model), 0.0):
+            fits = [
+                p
+                for p in _candidate_options(params, out, int(j))
+                if out.worst_tokens[j, p]
+                <= capacity[params.option_model[p]] - used.get((t, int(params.option_model[p])), 0.0)
+            ]
+            if not fits:
+                return None
+            o = max(fits, key=lambda p: out.quality[j, p] - price * out.energy_j[j, p])
+            option[j] = o
+            model = int(params.option_model[o])
+        used[(t, model)] = used.get((t, model), 0.0) + out.tokens[j, o]
+    repaired = Plan(option, slot)
+    return None if _queue_overflows(params, record, repaired) else repaired
+
+
+def _queue_overflows(params: Params, record: EpisodeRecord, plan: Plan) -> bool:
+    """Whether the tasks waiting at some slot's opening plus its arrivals exceed the queue."""
+    horizon = params.horizon_slots
+    leaves = np.where(plan.option == LEAVE, horizon, plan.slot)  # slot in which each task leaves the queue
+    arrivals = np.bincount(record.task_slot, minlength=horizon)
+    for t in range(1, horizon):
+        waiting = int(np.sum((record.task_slot < t) & (leaves >= t)))
+        if waiting + arrivals[t] > params.queue_capacity:
+            return True
+    return False
 
 
 def _n_int(program: _Program) -> int:
