@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         default=True,
         help="after the relaxation and its fix-and-branch plan, also run branch and bound on the whole program",
     )
+    parser.add_argument("--seeds", nargs="*", type=int, default=None, help="only these evaluation seeds (part optima)")
     parser.add_argument("--merge", nargs="*", type=Path, default=[], help="more folders whose results to report")
     parser.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT_S, help="seconds per MILP solve")
     args = parser.parse_args(argv)
@@ -88,13 +89,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{spec.name}: {result.wall_seconds / len(spec.eval_seeds):.1f} s/episode", flush=True)
             (args.out / "policies.json").write_text(json.dumps(results))
     elif args.part == "optima":
-        _optima(specs, args.out, args.time_limit, args.branch_and_bound)
+        _optima(specs, args.out, args.time_limit, args.branch_and_bound, args.seeds)
     else:
         _report(args.out, args.merge)
     return 0
 
 
-def _optima(specs: list[RunSpec], out: Path, time_limit_s: float, branch_and_bound: bool) -> None:
+def _optima(
+    specs: list[RunSpec], out: Path, time_limit_s: float, branch_and_bound: bool, seeds: list[int] | None
+) -> None:
     """Solve seed by seed across the scenarios (the first evaluation episode of every scenario first), writing
     ``optima.json`` after each episode, so a stopped measurement keeps what it solved."""
     scenarios: dict[str, RunSpec] = {}
@@ -104,7 +107,7 @@ def _optima(specs: list[RunSpec], out: Path, time_limit_s: float, branch_and_bou
     n_seeds = max(len(s.eval_seeds) for s in scenarios.values())
     for k in range(n_seeds):
         for name, spec in scenarios.items():
-            if k >= len(spec.eval_seeds):
+            if k >= len(spec.eval_seeds) or (seeds is not None and spec.eval_seeds[k] not in seeds):
                 continue
             one = scenario_optimum(name, spec.env_id, [spec.eval_seeds[k]], spec.overrides or None,
                                    time_limit_s=time_limit_s, branch_and_bound=branch_and_bound)  # fmt: skip
@@ -114,6 +117,34 @@ def _optima(specs: list[RunSpec], out: Path, time_limit_s: float, branch_and_bou
             print(f"{name} seed {e.seed}: {e.status}, return {e.optimum:.1f}, bound {e.upper_bound:.1f}, "
                   f"MIP gap {e.mip_gap:.2%}, {e.solve_seconds:.0f} s, {e.n_tasks} tasks", flush=True)  # fmt: skip
             (out / "optima.json").write_text(json.dumps([asdict(o) for o in done.values()]))
+
+
+def _merge_optima(parts: list[ScenarioOptimum]) -> dict[str, ScenarioOptimum]:
+    """One optimum per scenario and episode from several measurements: the best plan and the tightest bound
+    (each is valid on its own)."""
+    episodes: dict[str, dict[int, EpisodeOptimum]] = {}
+    first: dict[str, ScenarioOptimum] = {}
+    for part in parts:
+        first.setdefault(part.scenario, part)
+        mine = episodes.setdefault(part.scenario, {})
+        for e in part.episodes:
+            old = mine.get(e.seed)
+            if old is None:
+                mine[e.seed] = e
+                continue
+            best = max(old.optimum, e.optimum)
+            bound = min(old.upper_bound, e.upper_bound)
+            mine[e.seed] = replace(
+                old if old.optimum >= e.optimum else e,
+                optimum=best,
+                upper_bound=bound,
+                mip_gap=(bound - best) / max(abs(bound), 1e-12),
+                status=f"{old.status}; {e.status}",
+                solve_seconds=old.solve_seconds + e.solve_seconds,
+            )
+    return {
+        s: replace(first[s], episodes=tuple(sorted(eps.values(), key=lambda e: e.seed))) for s, eps in episodes.items()
+    }
 
 
 def _read(folders: list[Path], name: str) -> list[dict[str, Any]]:
@@ -126,7 +157,7 @@ def _report(out: Path, merge: list[Path]) -> None:
     for d in _read(folders, "policies.json"):  # a run measured in two folders counts once
         r = _result_from_json(d)
         unique.setdefault((r.spec.scenario, r.spec.label, r.spec.train_seed), r)
-    optima = {d["scenario"]: _optimum_from_json(d) for d in _read(folders, "optima.json")}
+    optima = _merge_optima([_optimum_from_json(d) for d in _read(folders, "optima.json")])
     # the headroom compares returns and optima on the same episodes: those whose optimum was solved
     solved = {s: {e.seed for e in o.episodes} for s, o in optima.items()}
     results = [

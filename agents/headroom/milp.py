@@ -227,8 +227,9 @@ def _run(program: _Program, time_limit_s: float, mip_rel_gap: float, relax: bool
 
 def _candidate_options(params: Params, out: TaskOutcomes, j: int) -> list[int]:
     """Options worth considering for task ``j``: runnable at all (worst case within a model's slot capacity),
-    and not dominated by a shorter budget on the same model (no more reward, no less energy, tokens or worst
-    case; a dominated option can be swapped for its dominator in any plan without losing reward or validity)."""
+    and not dominated by another budget of the same model with the same tokens (hence the same energy), no
+    less reward and no larger worst case (swapping it for its dominator keeps every constraint and the
+    reward). An option with more tokens is never dropped: spending energy can pay when it would be wasted."""
     capacity = params.model_capacity_tokens[params.option_model]
     keep = []
     for o in range(params.n_options):
@@ -236,10 +237,10 @@ def _candidate_options(params: Params, out: TaskOutcomes, j: int) -> list[int]:
             continue
         dominated = any(
             params.option_model[p] == params.option_model[o]
+            and out.tokens[j, p] == out.tokens[j, o]
             and out.worst_tokens[j, p] <= out.worst_tokens[j, o]
             and out.quality[j, p] >= out.quality[j, o]
-            and out.tokens[j, p] <= out.tokens[j, o]
-            and (p < o or out.quality[j, p] > out.quality[j, o] or out.tokens[j, p] < out.tokens[j, o])
+            and (p < o or out.quality[j, p] > out.quality[j, o] or out.worst_tokens[j, p] < out.worst_tokens[j, o])
             for p in range(params.n_options)
             if p != o and out.worst_tokens[j, p] <= capacity[p]
         )

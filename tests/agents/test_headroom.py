@@ -257,3 +257,22 @@ def test_scenario_optimum_on_short_episodes() -> None:
     assert [e.seed for e in opt.episodes] == [1, 2]
     for e in opt.episodes:
         assert e.upper_bound >= e.optimum - RTOL * abs(e.optimum)
+
+
+def test_the_program_keeps_options_that_only_spend_more_energy() -> None:
+    """A longer budget that earns nothing more is still a choice: in a surplus slot its energy offsets waste.
+    (Pruning it made the bound fall below a real policy's return on full-length solar episodes.)"""
+    from agents.headroom.milp import _candidate_options
+
+    eid = env_id("oversupply")
+    params = params_for(eid, SHORT)
+    record, _ = record_episode(eid, SEED, SHORT)
+    out = task_outcomes(params, record)
+    failing = [j for j in range(record.n_tasks) if out.quality[j].max() == 0.0]
+    assert failing, "expected some task that every option gets wrong"
+    for j in failing[:20]:
+        kept = set(_candidate_options(params, out, j))
+        distinct = {o for o in range(params.n_options) if not any(
+            p < o and params.option_model[p] == params.option_model[o] and out.tokens[j, p] == out.tokens[j, o]
+            for p in range(params.n_options))}  # fmt: skip
+        assert kept == distinct
