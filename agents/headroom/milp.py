@@ -146,7 +146,7 @@ def solve(
     value = plan_value(params, record, best[0], out)
     episode_return = value.total - record.reset_reward
     gap = (bound - episode_return) / max(abs(bound), 1e-12)
-    status = "optimal" if proven else f"not proven optimal (plan from {best[1]})"
+    status = "optimal" if proven or gap <= mip_rel_gap else f"not proven optimal (plan from {best[1]})"
     return Optimum(information, status, best[0], value, episode_return, bound, gap, seconds, _n_int(program),
                    len(program.row_lo), rounds)  # fmt: skip
 

@@ -276,3 +276,22 @@ def test_the_program_keeps_options_that_only_spend_more_energy() -> None:
             p < o and params.option_model[p] == params.option_model[o] and out.tokens[j, p] == out.tokens[j, o]
             for p in range(params.n_options))}  # fmt: skip
         assert kept == distinct
+
+
+def test_expected_information_optimum_values_plans_at_the_option_means() -> None:
+    """The weaker line: the plan's value is computed with mean energies and value * P(correct)."""
+    eid = env_id("solar-battery")
+    params = params_for(eid, SHORT)
+    record, _ = record_episode(eid, SEED, SHORT)
+    optimum = solve(params, record, information="expected", time_limit_s=TIME_LIMIT_S, branch_and_bound=False)
+    assert optimum.plan is not None and optimum.value is not None
+    assert optimum.upper_bound >= optimum.episode_return - RTOL * abs(optimum.episode_return)
+    mean = task_outcomes(params, record, expected=True)
+    assert optimum.value.total == pytest.approx(plan_value(params, record, optimum.plan, mean).total)
+    dispatched = np.flatnonzero(optimum.plan.option >= 0)
+    expected_quality = (
+        params.class_value[record.task_class] * params.accuracy[record.task_class, record.task_difficulty].T
+    )
+    assert optimum.value.quality == pytest.approx(
+        float(expected_quality.T[dispatched, optimum.plan.option[dispatched]].sum())
+    )
