@@ -289,9 +289,7 @@ def test_expected_information_optimum_values_plans_at_the_option_means() -> None
     mean = task_outcomes(params, record, expected=True)
     assert optimum.value.total == pytest.approx(plan_value(params, record, optimum.plan, mean).total)
     dispatched = np.flatnonzero(optimum.plan.option >= 0)
-    expected_quality = (
-        params.class_value[record.task_class] * params.accuracy[record.task_class, record.task_difficulty].T
-    )
-    assert optimum.value.quality == pytest.approx(
-        float(expected_quality.T[dispatched, optimum.plan.option[dispatched]].sum())
-    )
+    value = params.class_value[record.task_class][:, None]
+    expected_quality = value * params.accuracy[record.task_class, record.task_difficulty]
+    chosen = expected_quality[dispatched, optimum.plan.option[dispatched]]
+    assert optimum.value.quality == pytest.approx(float(chosen.sum()))
