@@ -28,7 +28,7 @@ from agents.headroom.gap import (
     plot_headroom,
     scenario_optimum,
 )
-from agents.headroom.milp import DEFAULT_TIME_LIMIT_S
+from agents.headroom.milp import DEFAULT_TIME_LIMIT_S, Information
 
 
 def analytic_specs(suite_name: str, scenarios: list[str] | None = None) -> list[RunSpec]:
@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         default=True,
         help="after the relaxation and its fix-and-branch plan, also run branch and bound on the whole program",
     )
+    parser.add_argument("--information", choices=["hindsight", "expected"], default="hindsight", help="part optima")
     parser.add_argument("--seeds", nargs="*", type=int, default=None, help="only these evaluation seeds (part optima)")
     parser.add_argument("--merge", nargs="*", type=Path, default=[], help="more folders whose results to report")
     parser.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT_S, help="seconds per MILP solve")
@@ -89,14 +90,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{spec.name}: {result.wall_seconds / len(spec.eval_seeds):.1f} s/episode", flush=True)
             (args.out / "policies.json").write_text(json.dumps(results))
     elif args.part == "optima":
-        _optima(specs, args.out, args.time_limit, args.branch_and_bound, args.seeds)
+        _optima(specs, args.out, args.time_limit, args.branch_and_bound, args.seeds, args.information)
     else:
         _report(args.out, args.merge)
     return 0
 
 
 def _optima(
-    specs: list[RunSpec], out: Path, time_limit_s: float, branch_and_bound: bool, seeds: list[int] | None
+    specs: list[RunSpec],
+    out: Path,
+    time_limit_s: float,
+    branch_and_bound: bool,
+    seeds: list[int] | None,
+    information: Information = "hindsight",
 ) -> None:
     """Solve seed by seed across the scenarios (the first evaluation episode of every scenario first), writing
     ``optima.json`` after each episode, so a stopped measurement keeps what it solved."""
@@ -109,8 +115,15 @@ def _optima(
         for name, spec in scenarios.items():
             if k >= len(spec.eval_seeds) or (seeds is not None and spec.eval_seeds[k] not in seeds):
                 continue
-            one = scenario_optimum(name, spec.env_id, [spec.eval_seeds[k]], spec.overrides or None,
-                                   time_limit_s=time_limit_s, branch_and_bound=branch_and_bound)  # fmt: skip
+            one = scenario_optimum(
+                name,
+                spec.env_id,
+                [spec.eval_seeds[k]],
+                spec.overrides or None,
+                information=information,
+                time_limit_s=time_limit_s,
+                branch_and_bound=branch_and_bound,
+            )
             before = done.get(name)
             done[name] = one if before is None else replace(before, episodes=before.episodes + one.episodes)
             e = one.episodes[0]
