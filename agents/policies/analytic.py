@@ -446,6 +446,10 @@ POLICIES: dict[str, type[AnalyticPolicy]] = {
 }
 """Kebab-case names (used by the CLI and the benchmark suites) of every analytic policy."""
 
+from agents.policies.mpc import ForecastMPC  # noqa: E402 (it subclasses AnalyticPolicy, defined above)
+
+POLICIES["mpc"] = ForecastMPC
+
 
 def policy_class(name: str) -> type[AnalyticPolicy]:
     """The policy class for a kebab-case name; unknown names raise ``ValueError`` listing the known ones."""
