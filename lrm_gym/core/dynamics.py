@@ -254,6 +254,11 @@ def _open_slot(t: KernelTables, s: StateArrays, r: int) -> None:
     s.step[r, Counter.REWARD_DROP] -= t.scalars[Scalar.REWARD_DROP] * overflow
     for _ in range(accepted):
         _enqueue(t, s, r)
+    # A rejected arrival still takes its draws, so the stream (and every later arrival, supply forecast and
+    # outcome) does not depend on how full the router kept the queue: an episode's exogenous record is a
+    # function of the seed alone.
+    for _ in range(overflow):
+        _draw_task(t, s.rng[r])
     s.ints[r, IntField.N_PRESENT] = s.ints[r, IntField.Q_LEN]
 
 
@@ -275,9 +280,10 @@ def _arrivals(t: KernelTables, s: StateArrays, r: int) -> int:
 
 
 @inlined
-def _enqueue(t: KernelTables, s: StateArrays, r: int) -> None:
-    """Append one new task: class, true difficulty, the router's estimate, and its outcome uniforms."""
-    sc, stream = t.scalars, s.rng[r]
+def _draw_task(t: KernelTables, stream: np.ndarray) -> tuple[int, int, float, int, float, float]:
+    """A new task's random attributes: class, true difficulty, the router's estimate and its table column,
+    and the outcome uniforms (every arrival takes exactly these draws, accepted or not)."""
+    sc = t.scalars
     n_classes = t.class_tab.shape[0]
     u = rng.uniform(stream)
     cls = 0
@@ -296,6 +302,15 @@ def _enqueue(t: KernelTables, s: StateArrays, r: int) -> None:
     else:
         estimate = float(difficulty)
         table = difficulty
+    u_skill = rng.uniform(stream)
+    u_steps = rng.uniform(stream)
+    return cls, difficulty, estimate, table, u_skill, u_steps
+
+
+@inlined
+def _enqueue(t: KernelTables, s: StateArrays, r: int) -> None:
+    """Append one new task with its attributes from :func:`_draw_task`."""
+    cls, difficulty, estimate, table, u_skill, u_steps = _draw_task(t, s.rng[r])
     task = s.queue[r, s.ints[r, IntField.Q_LEN]]
     task[TaskField.CLASS] = cls
     task[TaskField.DIFFICULTY] = difficulty
@@ -303,8 +318,8 @@ def _enqueue(t: KernelTables, s: StateArrays, r: int) -> None:
     task[TaskField.TABLE] = table
     task[TaskField.SLACK] = t.class_tab[cls, ClassColumn.SLACK_SLOTS]
     task[TaskField.AGE] = 0.0
-    task[TaskField.U_SKILL] = rng.uniform(stream)
-    task[TaskField.U_STEPS] = rng.uniform(stream)
+    task[TaskField.U_SKILL] = u_skill
+    task[TaskField.U_STEPS] = u_steps
     task[TaskField.DONE] = 0.0
     s.ints[r, IntField.Q_LEN] += 1
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import lrm_gym
+from lrm_gym.core.observation import observation_layout
 from lrm_gym.core.compiled import drop_stale_cache
 from lrm_gym.core.state import COUNTERS
 from lrm_gym.envs.spaces import sample_preferred
@@ -282,3 +283,29 @@ def test_numba_cache_is_dropped_when_any_compiled_source_changes(tmp_path: Path)
     assert not drop_stale_cache(package) and cached.exists()  # unchanged sources keep the cache
     (package / "core" / "observation.py").write_text("y = 2\n")  # an inlined callee changes
     assert drop_stale_cache(package) and not cached.exists()
+
+
+def _slot_draws(defer_when_possible: bool) -> tuple[list[int], list[list[float]], int]:
+    """Per closed slot: arrivals and the supply forecast seen next, under a router that fills the queue
+    (defers whenever it may) or one that never defers; and how many arrivals the queue rejected."""
+    env = make(queue={"capacity": 12}, arrivals={"kind": "poisson", "rate_per_slot": 6.0}, horizon_slots=24)
+    forecast = observation_layout(env.unwrapped.params).energy.forecast
+    obs, info = env.reset(seed=11)
+    arrivals, forecasts, truncated = [], [], False
+    while not truncated:
+        mask = info["action_mask"].astype(bool)
+        action = 0 if defer_when_possible and mask[0] else int(np.flatnonzero(mask[1:])[0]) + 1
+        obs, _, _, truncated, info = env.step(action)
+        if info["slots_closed"]:
+            arrivals.append(int(info["tasks_arrived"]))
+            forecasts.append(obs["energy"][forecast].tolist())
+    return arrivals, forecasts, int(info["totals"]["tasks_dropped"])
+
+
+def test_the_random_stream_does_not_depend_on_how_full_the_router_keeps_the_queue() -> None:
+    """Rejected arrivals take their draws too, so arrivals and forecasts are the same whatever the router does."""
+    full_arrivals, full_forecasts, full_dropped = _slot_draws(defer_when_possible=True)
+    lean_arrivals, lean_forecasts, lean_dropped = _slot_draws(defer_when_possible=False)
+    assert full_dropped > lean_dropped  # the full queue really rejected arrivals
+    assert full_arrivals == lean_arrivals
+    assert full_forecasts == lean_forecasts
