@@ -98,7 +98,7 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray] | np.ndarray, np.int64]):
     ``tasks_dropped``, ``tasks_deferred``, ``wait_slots``, ``auxiliary_cost``, ``auxiliary_carbon_g``; the
     decided task's ``task_option`` (-1 for defer), ``task_energy_j``, ``task_tokens``, ``task_correct``; the
     reward components; ``action_mask``; ``masked_action`` and ``executed_action`` (``False`` and ``-1`` after
-    a reset); ``cost``, this step's constraint cost (see Arguments); and ``totals``, the running episode
+    a reset); ``cost``, this step's constraint cost (see Arguments; a ``numpy.float64``); and ``totals``, the running episode
     totals of the same counters plus ``tasks_queued`` and ``cost`` (on the last step, the episode totals).
 
     ## Arguments
@@ -228,9 +228,10 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray] | np.ndarray, np.int64]):
         info = step_info(self._state, 0, self._state.mask[0])
         info["masked_action"] = masked
         info["executed_action"] = executed
+        # numpy floats (still ``float``s): TorchRL's info reader needs a ``dtype``
         scale = self.client_options.cost_scale
-        info["cost"] = info[self.client_options.cost_counter] * scale
-        info["totals"]["cost"] = info["totals"][self.client_options.cost_counter] * scale
+        info["cost"] = np.float64(info[self.client_options.cost_counter] * scale)
+        info["totals"]["cost"] = np.float64(info["totals"][self.client_options.cost_counter] * scale)
         if self.render_mode is not None:
             if info["slots_closed"]:
                 self._history.append(

@@ -46,7 +46,7 @@ def _assert_row(batch: Any, row: int, single: Any) -> None:
         assert batch.dtype == single.dtype
         np.testing.assert_array_equal(batch[row], single)
     else:
-        kind = {bool: "b", int: "i", float: "f"}[type(single)]
+        kind = {bool: "b", int: "i", float: "f", np.float64: "f"}[type(single)]
         assert batch.dtype.kind == kind
         assert batch[row].item() == single
 
