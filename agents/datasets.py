@@ -1,10 +1,11 @@
 """Offline datasets in Minari's format: seeded episodes of an analytic or saved SB3 policy on any lrm_gym id.
 
 Minari (the Farama standard for offline RL) stores every step's observation (the Dict), action, reward,
-termination, truncation and here the whole ``info`` dict (as Minari's ``DataCollector(record_infos=True)``): the action masks, the step
-counters, ``masked_action``/``executed_action``, ``cost`` and the running ``totals``. Episode ``i`` starts from
-``reset(seed=seed + i)``, so the command and its seeds reproduce a dataset exactly. Datasets go to Minari's
-local folder (``MINARI_DATASETS_PATH``, else ``~/.minari/datasets``); nothing is downloaded.
+termination and truncation; here also the whole ``info`` dict, as Minari's ``DataCollector(record_infos=True)``
+would: the action masks, the step counters, ``masked_action``/``executed_action``, ``cost`` and the running
+``totals``. Episode ``i`` starts from ``reset(seed=seed + i)``, so the command and its seeds reproduce a
+dataset exactly. Datasets go to Minari's local folder (``MINARI_DATASETS_PATH``, else
+``~/.minari/datasets``); nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-import lrm_gym  # noqa: F401  (registers the env ids)
+import lrm_gym
 from agents.evaluation import Policy
 from lrm_gym.registration import SCENARIO_IDS, env_id
 

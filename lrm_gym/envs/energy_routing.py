@@ -98,8 +98,9 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray] | np.ndarray, np.int64]):
     ``tasks_dropped``, ``tasks_deferred``, ``wait_slots``, ``auxiliary_cost``, ``auxiliary_carbon_g``; the
     decided task's ``task_option`` (-1 for defer), ``task_energy_j``, ``task_tokens``, ``task_correct``; the
     reward components; ``action_mask``; ``masked_action`` and ``executed_action`` (``False`` and ``-1`` after
-    a reset); ``cost``, this step's constraint cost (see Arguments; a ``numpy.float64``); and ``totals``, the running episode
-    totals of the same counters plus ``tasks_queued`` and ``cost`` (on the last step, the episode totals).
+    a reset); ``cost``, this step's constraint cost (see Arguments; a ``numpy.float64``); and ``totals``, the
+    running episode totals of the same counters plus ``tasks_queued`` and ``cost`` (on the last step, the
+    episode totals).
 
     ## Arguments
 
