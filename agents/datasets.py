@@ -13,15 +13,27 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
 import lrm_gym
-from agents.evaluation import Policy
 from lrm_gym.registration import SCENARIO_IDS, env_id
+
+
+class MaskedPolicy(Protocol):
+    """What records a dataset: SB3's ``predict`` with the ``action_masks`` keyword (analytic and learned policies)."""
+
+    def predict(
+        self,
+        observation: Any,
+        state: Any = None,
+        episode_start: Any = None,
+        deterministic: bool = True,
+        action_masks: np.ndarray | None = None,
+    ) -> tuple[Any, Any]: ...
 
 
 def resolve_env_id(name: str) -> str:
@@ -46,7 +58,9 @@ def check_dataset_id(dataset_id: str) -> None:
         raise ValueError(f"a local Minari dataset {dataset_id!r} exists already; delete it or choose another name")
 
 
-def policy_builder(policy: str, algo: str | None, policy_kwargs: Mapping[str, Any]) -> Callable[[gym.Env], Policy]:
+def policy_builder(
+    policy: str, algo: str | None, policy_kwargs: Mapping[str, Any]
+) -> Callable[[gym.Env], MaskedPolicy]:
     """``env -> policy`` for an analytic policy name or a saved SB3 ``.zip`` (then ``algo`` names its algorithm)."""
     if policy.endswith(".zip"):
         from agents.policies.sb3 import load_policy, read_model_spaces
@@ -57,6 +71,7 @@ def policy_builder(policy: str, algo: str | None, policy_kwargs: Mapping[str, An
             raise ValueError("--policy-kwargs applies to analytic policies only")
         observation_space, _ = read_model_spaces(policy)
         # Models trained on the flat vector saw FlattenRoutingObservation; LearnedPolicy flattens for them.
+        wrappers: tuple[tuple[str, dict[str, Any]], ...]
         wrappers = () if isinstance(observation_space, spaces.Dict) else (("lrm_gym.FlattenRoutingObservation", {}),)
         return lambda env: load_policy(policy, algo, env, wrappers)
     from agents.policies.analytic import make_policy
