@@ -125,15 +125,15 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray] | np.ndarray, np.int64]):
 
     ## Version History
 
-    * v1, revised (same id): every action of the action space is legal by default (a masked action runs
-      the lowest valid action, flagged in ``info``; ``strict=True`` restores the error), masks in ``info`` are
-      bool (were int8), ``info`` gains ``masked_action``, ``executed_action`` and ``cost``, and the make kwargs
-      ``observation``, ``strict``, ``masked_action_penalty`` and ``cost`` are new. Trajectories of valid
-      actions are bit-identical to before.
     * v1: The simulator core is compiled and every env draws from its own random stream (xoshiro256**,
       :mod:`lrm_gym.core.rng`). Same model, spaces, rewards and distributions as v0, but a seed gives other
       episodes than it did in v0, so results are not comparable seed for seed. Vector envs seed sub-env ``i``
       with ``s + i``.
+      Later in v1, same id: every action of the action space is legal by default (a masked action runs the
+      lowest valid action, flagged in ``info``; ``strict=True`` restores the error), masks in ``info`` are
+      bool (were int8), ``info`` gains ``masked_action``, ``executed_action`` and ``cost``, and the make
+      kwargs ``observation``, ``strict``, ``masked_action_penalty`` and ``cost`` are new. Trajectories of
+      valid actions are bit-identical to before.
     * v0: Initial version.
     """
 
