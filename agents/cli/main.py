@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from agents.cli import benchmark, demo, evaluate, experiment, list, rollout, train
+from agents.cli import benchmark, dataset, demo, evaluate, experiment, list, rollout, train
 
-COMMANDS = [demo, rollout, list, evaluate, experiment, train, benchmark]
+COMMANDS = [demo, rollout, list, evaluate, experiment, train, benchmark, dataset]
 """Modules with ``add_parser(subparsers)``; the parser they add sets ``func(args) -> int``."""
 
 

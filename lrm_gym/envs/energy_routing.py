@@ -9,6 +9,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymnasium import spaces
 
 from lrm_gym.core import dynamics
 from lrm_gym.core.dynamics import InvalidActionError
@@ -16,6 +17,7 @@ from lrm_gym.core.observation import observation_layout, observation_space
 from lrm_gym.core.params import Params, build_params
 from lrm_gym.core.state import COUNTERS, INTEGER_COUNTERS, FloatField, IntField, State, queued_tasks
 from lrm_gym.envs.checks import check_derived, check_seed
+from lrm_gym.envs.compat import ClientOptions, client_options, fallback_actions, flat_index, observation_slices
 from lrm_gym.envs.render import SlotRecord, energy_panel, text_dashboard
 from lrm_gym.envs.spaces import RoutingActions
 from lrm_gym.scenarios.loader import load_scenario
@@ -29,7 +31,7 @@ _TASK_ENERGY_J, _TASK_TOKENS = int(FloatField.TASK_ENERGY_J), int(FloatField.TAS
 _TASK_CORRECT = int(FloatField.TASK_CORRECT)
 
 
-class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
+class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray] | np.ndarray, np.int64]):
     """
     ## Description
 
@@ -45,14 +47,26 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
     ## Action Space
 
     ``Discrete(1 + M * B)``: ``0`` defers the task to the next slot; ``1 + i * B + k`` runs it on model ``i``
-    with budget ``k``. Masks are in ``info["action_mask"]`` (int8) and ``action_masks()`` (bool): defer is
+    with budget ``k``. Masks are in ``info["action_mask"]`` and ``action_masks()`` (both bool): defer is
     masked when the task has no slack left, an option when its worst-case tokens exceed the model's
-    capacity left in the slot. A masked action raises ``ValueError``. ``env.action_space.sample()`` with no
-    mask returns a valid action (see :class:`lrm_gym.envs.spaces.RoutingActions`).
+    capacity left in the slot. ``env.action_space.sample()`` with no mask returns a valid action (see
+    :class:`lrm_gym.envs.spaces.RoutingActions`).
+
+    Every action of the space is legal, as in Gymnasium's own envs with masks: a masked action runs the
+    lowest-numbered valid action instead (defer while the task has slack, else the first option that can run
+    it: :func:`lrm_gym.envs.compat.fallback_actions`), ``masked_action_penalty`` (default ``0``) is subtracted
+    from the reward, and ``info["masked_action"]`` (bool) and ``info["executed_action"]`` (the action that
+    ran) say so. The penalty is not one of the ``reward_*`` components nor in ``totals``. With
+    ``strict=True`` a masked action raises :class:`~lrm_gym.core.dynamics.InvalidActionError` (a
+    ``ValueError``) and changes nothing. Actions outside the space always raise.
 
     ## Observation Space
 
-    A ``Dict`` of 1-D float32 ``Box`` spaces with finite bounds:
+    A ``Dict`` of 1-D float32 ``Box`` spaces with finite bounds (``observation="dict"``, the default), or with
+    ``observation="flat"`` one float32 ``Box``, the same values flattened as :func:`gymnasium.spaces.flatten`
+    (and :class:`~lrm_gym.envs.wrappers.FlattenRoutingObservation`) lays them out: ``energy``, ``options``,
+    ``queue``, ``task``; ``env.unwrapped.observation_slices`` names its parts
+    (:func:`lrm_gym.envs.compat.observation_slices`).
 
     | key       | content                                                                                       |
     |-----------|-----------------------------------------------------------------------------------------------|
@@ -88,8 +102,10 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
     ``discharge_j``, ``storage_j`` (level), ``tasks_arrived``, ``tasks_dispatched``, ``tasks_correct``,
     ``tasks_dropped``, ``tasks_deferred``, ``wait_slots``, ``auxiliary_cost``, ``auxiliary_carbon_g``; the
     decided task's ``task_option`` (-1 for defer), ``task_energy_j``, ``task_tokens``, ``task_correct``; the
-    reward components; ``action_mask``; and ``totals``, the running episode totals of the same counters
-    plus ``tasks_queued`` (on the last step, the episode totals).
+    reward components; ``action_mask``; ``masked_action`` and ``executed_action`` (``False`` and ``-1`` after
+    a reset); ``cost``, this step's constraint cost (see Arguments; a ``numpy.float64``); and ``totals``, the
+    running episode totals of the same counters plus ``tasks_queued`` and ``cost`` (on the last step, the
+    episode totals).
 
     ## Arguments
 
@@ -108,12 +124,23 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
     the key path (and the bound, for a size or magnitude over its limit); a ``scenario`` of another type
     raises ``TypeError``. ``reset(seed=s)`` takes ``s`` in ``[0, 2**64 - 1]``.
 
+    ``observation``: ``"dict"`` (default) or ``"flat"``. ``strict``: ``True`` makes a masked action an error
+    (default ``False``). ``masked_action_penalty``: subtracted from the reward of a step whose action was
+    masked (default ``0.0``, so returns are the model's). ``cost``: what ``info["cost"]`` measures,
+    ``"auxiliary_kwh"`` (default: auxiliary energy bought, kWh), ``"carbon_kg"`` (its carbon, kg) or
+    ``"waste_kwh"`` (baseline energy wasted, kWh), summed over the slots closed during the step.
+
     ## Version History
 
     * v1: The simulator core is compiled and every env draws from its own random stream (xoshiro256**,
       :mod:`lrm_gym.core.rng`). Same model, spaces, rewards and distributions as v0, but a seed gives other
       episodes than it did in v0, so results are not comparable seed for seed. Vector envs seed sub-env ``i``
       with ``s + i``.
+      Later in v1, same id: every action of the action space is legal by default (a masked action runs the
+      lowest valid action, flagged in ``info``; ``strict=True`` restores the error), masks in ``info`` are
+      bool (were int8), ``info`` gains ``masked_action``, ``executed_action`` and ``cost``, and the make
+      kwargs ``observation``, ``strict``, ``masked_action_penalty`` and ``cost`` are new. Trajectories of
+      valid actions are bit-identical to before.
     * v0: Initial version.
     """
 
@@ -124,20 +151,29 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
         scenario: str | Path | ScenarioConfig = "critical",
         overrides: Mapping[str, Any] | None = None,
         render_mode: str | None = None,
+        *,
+        observation: str = "dict",
+        strict: bool = False,
+        masked_action_penalty: float = 0.0,
+        cost: str = "auxiliary_kwh",
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        self.client_options: ClientOptions = client_options(observation, strict, masked_action_penalty, cost)
         self.scenario: ScenarioConfig = load_scenario(scenario, overrides)
         """The validated scenario this env simulates (``params`` is derived from it)."""
         self.params: Params = build_params(self.scenario)
         self.render_mode = render_mode
         self.action_space: RoutingActions = RoutingActions(1 + self.params.n_options, mask_source=self.action_masks)
-        self.observation_space = observation_space(self.params)  # type: ignore[assignment]
-        check_derived(self.params, self.observation_space)
+        dict_space = observation_space(self.params)
+        check_derived(self.params, dict_space)
+        self._layout = observation_layout(self.params)
+        self._flat_index = flat_index(dict_space, self._layout.parts) if observation == "flat" else None
+        self.observation_space = spaces.flatten_space(dict_space) if observation == "flat" else dict_space  # type: ignore[assignment]
+        self.observation_slices: dict[str, slice] = observation_slices(self.params)
         self._state = State.allocate(self.params, 1)
         self._rows = np.zeros(1, np.int64)
         self._action = np.zeros(1, np.int64)
-        self._layout = observation_layout(self.params)
         self._needs_reset = True
         self._seeded = False
         self._history: deque[SlotRecord] = deque(maxlen=256)
@@ -145,7 +181,7 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    ) -> tuple[dict[str, np.ndarray] | np.ndarray, dict[str, Any]]:
         if seed is not None:
             seed = check_seed(seed)
         super().reset(seed=seed)
@@ -162,18 +198,25 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
         dynamics.reset_rows(self.params, self._state, self._rows, obs)
         self._needs_reset = False
         self._history.clear()
-        return self._record(obs)
+        return self._record(obs, False, -1)
 
-    def step(self, action: Any) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
+    def step(self, action: Any) -> tuple[dict[str, np.ndarray] | np.ndarray, float, bool, bool, dict[str, Any]]:
         if self._needs_reset:
             raise RuntimeError("call reset() before step(), and again after an episode is truncated")
-        self._action[0] = _as_action(action, int(self.action_space.n))
+        value = _as_action(action, int(self.action_space.n))
+        # Under strict, a masked action reaches the kernel, which raises and changes nothing.
+        masked = not self.client_options.strict and not self._state.mask[0, value]
+        if masked:
+            value = int(fallback_actions(self._state.mask[0]))
+        self._action[0] = value
         obs = np.empty((1, self._layout.size), np.float32)
         reward = float(dynamics.step_rows(self.params, self._state, self._rows, self._action, None, obs)[0])
+        if masked:
+            reward -= self.client_options.masked_action_penalty
         truncated = bool(self._state.ints[0, _TRUNCATED])
         self._needs_reset = truncated
-        obs_dict, info = self._record(obs)
-        return obs_dict, reward, False, truncated, info
+        obs_out, info = self._record(obs, masked, value)
+        return obs_out, reward, False, truncated, info
 
     def action_masks(self) -> np.ndarray:
         """Boolean mask of valid actions for the current task (sb3-contrib MaskablePPO convention)."""
@@ -189,10 +232,19 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
             return text_dashboard(self.params, self._last[1], self._last[0])
         return energy_panel(self._history, self.params)
 
-    def _record(self, batch: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """The observation dict (views of the kernel's row) and info; kept for rendering when it is on."""
+    def _record(
+        self, batch: np.ndarray, masked: bool, executed: int
+    ) -> tuple[dict[str, np.ndarray] | np.ndarray, dict[str, Any]]:
+        """The observation (Dict: views of the kernel's row; flat: a copy in flatten order) and info; the Dict
+        form and info are kept for rendering when it is on."""
         obs = self._layout.split(batch[0])
         info = step_info(self._state, 0, self._state.mask[0])
+        info["masked_action"] = masked
+        info["executed_action"] = executed
+        # numpy floats (still ``float``s): TorchRL's info reader needs a ``dtype``
+        scale = self.client_options.cost_scale
+        info["cost"] = np.float64(info[self.client_options.cost_counter] * scale)
+        info["totals"]["cost"] = np.float64(info["totals"][self.client_options.cost_counter] * scale)
         if self.render_mode is not None:
             if info["slots_closed"]:
                 self._history.append(
@@ -201,6 +253,8 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray], np.int64]):
                     )
                 )
             self._last = (obs, info)
+        if self._flat_index is not None:
+            return batch[0, self._flat_index], info
         return obs, info
 
 
@@ -218,7 +272,7 @@ def step_info(state: State, row: int, mask: np.ndarray) -> dict[str, Any]:
     info["task_energy_j"] = floats[_TASK_ENERGY_J]
     info["task_tokens"] = int(floats[_TASK_TOKENS])
     info["task_correct"] = floats[_TASK_CORRECT] > 0
-    info["action_mask"] = mask.astype(np.int8)
+    info["action_mask"] = mask.copy()
     totals = dict(zip(COUNTERS, _counter_values(state.totals[row]), strict=True))
     totals["tasks_queued"] = queued_tasks(
         ints[_TRUNCATED], ints[_Q_LEN], ints[_N_PRESENT], ints[_HEAD], ints[_SLOT_DEFERRED]

@@ -20,6 +20,7 @@ from lrm_gym.core.observation import observation_layout, observation_space
 from lrm_gym.core.params import Params, build_params
 from lrm_gym.core.state import COUNTERS, INTEGER_COUNTERS, FloatField, IntField, State, queued_tasks_compiled
 from lrm_gym.envs.checks import MAX_SEED, check_derived, check_num_envs, check_seed
+from lrm_gym.envs.compat import ClientOptions, client_options, fallback_actions, flat_index, observation_slices
 from lrm_gym.envs.energy_routing import step_info
 from lrm_gym.envs.render import SlotRecord, energy_panel, text_dashboard
 from lrm_gym.envs.spaces import sample_preferred_from
@@ -115,8 +116,16 @@ class EnergyRoutingVectorEnv(VectorEnv):
     (``int64``, ``float64`` or ``bool``) and ``info["_" + key]`` a bool array saying which sub-envs have it
     (always all of them: every step of every sub-env carries every key, so all ``_`` masks are one shared
     read-only all-True array). ``info["totals"]`` is a dict of
-    such arrays with its own ``_`` masks. ``info["action_mask"]`` is ``(num_envs, n_actions)`` int8 and
-    ``action_masks()`` the same as bool.
+    such arrays with its own ``_`` masks. ``info["action_mask"]`` and ``action_masks()`` are
+    ``(num_envs, n_actions)`` bool.
+
+    ## Masked actions, flat observation, cost
+
+    As in the single env (its ``observation``, ``strict``, ``masked_action_penalty`` and ``cost`` kwargs, the
+    same defaults): a masked action runs the sub-env's lowest valid action, flagged per sub-env in
+    ``info["masked_action"]`` and ``info["executed_action"]`` (``False`` and ``-1`` for a sub-env that resets on
+    this step), and ``info["cost"]`` is each sub-env's step cost. The fallback is chosen with numpy on the
+    whole batch before the compiled step.
 
     ## Randomness
 
@@ -159,7 +168,13 @@ class EnergyRoutingVectorEnv(VectorEnv):
         scenario: str | Path | ScenarioConfig = "critical",
         overrides: Mapping[str, Any] | None = None,
         render_mode: str | None = None,
+        *,
+        observation: str = "dict",
+        strict: bool = False,
+        masked_action_penalty: float = 0.0,
+        cost: str = "auxiliary_kwh",
     ) -> None:
+        self.client_options: ClientOptions = client_options(observation, strict, masked_action_penalty, cost)
         num_envs = positive_int("num_envs", num_envs)
         if max_episode_steps is not None:
             max_episode_steps = positive_int("max_episode_steps", max_episode_steps, "None or ")
@@ -176,13 +191,20 @@ class EnergyRoutingVectorEnv(VectorEnv):
         check_num_envs(self.params, num_envs)  # before allocating num_envs rows
         self.n_actions = 1 + self.params.n_options
         self.single_action_space = spaces.Discrete(self.n_actions)
-        self.single_observation_space = observation_space(self.params)
-        check_derived(self.params, self.single_observation_space)
+        dict_space = observation_space(self.params)
+        check_derived(self.params, dict_space)
+        self._layout = observation_layout(self.params)
+        self._flat_index = flat_index(dict_space, self._layout.parts) if observation == "flat" else None
+        self.single_observation_space = spaces.flatten_space(dict_space) if observation == "flat" else dict_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.observation_slices: dict[str, slice] = observation_slices(self.params)
         self._state = State.allocate(self.params, self.num_envs)
         self.action_space = BatchRoutingActions(self.n_actions, self.num_envs, masks=self._state.mask)
         self._rows = np.arange(self.num_envs)
-        self._layout = observation_layout(self.params)
+        self._no_masked = np.zeros(self.num_envs, bool)
+        self._no_masked.flags.writeable = False
+        self._not_executed = np.full(self.num_envs, -1, np.int64)
+        self._not_executed.flags.writeable = False
         self._seeded = False
         self._all_envs = np.ones(self.num_envs, bool)
         self._all_envs.flags.writeable = False
@@ -194,7 +216,7 @@ class EnergyRoutingVectorEnv(VectorEnv):
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    ) -> tuple[dict[str, np.ndarray] | np.ndarray, dict[str, Any]]:
         """Reset every sub-env: ``seed`` is ``None``, one integer ``s`` (sub-env ``i`` gets ``s + i``), or a
         list of ``num_envs`` integers."""
         seeds = self._row_seeds(seed)
@@ -212,7 +234,7 @@ class EnergyRoutingVectorEnv(VectorEnv):
         self._autoreset[:] = False
         self._needs_reset = False
         self._history.clear()
-        return self._observe(obs), self._info()
+        return self._observe(obs), self._info(self._no_masked, self._not_executed)
 
     def _row_seeds(self, seed: Any) -> np.ndarray | None:
         """The seeds of the sub-envs as uint64 (see :mod:`lrm_gym.envs.checks` for the range)."""
@@ -234,7 +256,9 @@ class EnergyRoutingVectorEnv(VectorEnv):
             )
         return np.array([check_seed(s, f"seed[{i}]") for i, s in enumerate(seed)], dtype=np.uint64)
 
-    def step(self, actions: Any) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    def step(
+        self, actions: Any
+    ) -> tuple[dict[str, np.ndarray] | np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Step every sub-env; sub-envs truncated on the previous step are reset instead (NEXT_STEP)."""
         if self._needs_reset:
             raise RuntimeError("call reset() before step()")
@@ -243,8 +267,14 @@ class EnergyRoutingVectorEnv(VectorEnv):
         batch = np.empty((self.num_envs, self._layout.size), np.float32)
         truncated = np.empty(self.num_envs, bool)
         resetting = self._autoreset if self._autoreset.any() else None
+        masked = self._no_masked
+        if not self.client_options.strict:  # under strict, the kernel raises on a masked action
+            actions, masked = self._replace_masked(actions, resetting)
         # Sub-envs waiting for their autoreset start a new episode inside the same compiled call.
         rewards = dynamics.step_rows(self.params, state, self._rows, actions, resetting, batch, truncated)
+        if masked is not self._no_masked:
+            rewards -= masked * self.client_options.masked_action_penalty
+        executed = actions.copy() if resetting is None else np.where(resetting, -1, actions)
         if self.max_episode_steps is not None:
             self._elapsed += 1
             if resetting is not None:
@@ -253,7 +283,7 @@ class EnergyRoutingVectorEnv(VectorEnv):
         if resetting is not None:
             truncated[resetting] = False
         self._autoreset = truncated.copy()
-        obs, info = self._observe(batch), self._info()
+        obs, info = self._observe(batch), self._info(masked, executed)
         if self.render_mode is not None and info["slots_closed"][0]:
             self._history.append(
                 SlotRecord(
@@ -265,6 +295,21 @@ class EnergyRoutingVectorEnv(VectorEnv):
     def action_masks(self) -> np.ndarray:
         """Valid actions ``(num_envs, n_actions)`` bool for each sub-env's current task (MaskablePPO style)."""
         return self._state.mask.copy()
+
+    def _replace_masked(self, actions: np.ndarray, resetting: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """The actions with each masked one replaced by its sub-env's fallback, and which were replaced.
+
+        Out-of-range actions are left for the kernel to reject; sub-envs that autoreset ignore their action.
+        Returns the shared all-False array when nothing is masked (the common case: no copies).
+        """
+        mask = self._state.mask
+        in_range = (actions >= 0) & (actions < self.n_actions)
+        masked = in_range & ~mask[self._rows, np.where(in_range, actions, 0)]
+        if resetting is not None:
+            masked &= ~resetting
+        if not masked.any():
+            return actions, self._no_masked
+        return np.where(masked, fallback_actions(mask), actions), masked
 
     def render(self) -> tuple[str | np.ndarray, ...] | None:
         """A one-frame tuple: sub-env 0 as the single env renders it (rendering thousands is not useful)."""
@@ -283,13 +328,15 @@ class EnergyRoutingVectorEnv(VectorEnv):
         if isinstance(self.action_space, BatchRoutingActions):
             self.action_space.link(self._state.mask)  # the link to the masks is not pickled
 
-    def _observe(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+    def _observe(self, batch: np.ndarray) -> dict[str, np.ndarray] | np.ndarray:
         obs = self._layout.split(batch)
         if self.render_mode is not None:
             self._last_obs = obs
+        if self._flat_index is not None:
+            return batch[:, self._flat_index]
         return obs
 
-    def _info(self) -> dict[str, Any]:
+    def _info(self, masked: np.ndarray, executed: np.ndarray) -> dict[str, Any]:
         """Batched info with the single env's keys, types and meanings (see :func:`step_info`)."""
         state, n = self._state, self.num_envs
         info_float = np.empty((len(_INFO_FLOAT), n))
@@ -297,7 +344,7 @@ class EnergyRoutingVectorEnv(VectorEnv):
         totals_float = np.empty((len(_TOTALS_FLOAT), n))
         totals_int = np.empty((len(_TOTALS_INT), n), np.int64)
         correct = np.empty(n, bool)
-        masks = np.empty(state.mask.shape, np.int8)
+        masks = np.empty(state.mask.shape, bool)
         _info_rows(
             state.ints, state.floats, state.step, state.totals, state.mask,
             info_float, info_int, totals_float, totals_int, correct, masks,
@@ -306,9 +353,14 @@ class EnergyRoutingVectorEnv(VectorEnv):
         info.update(zip(_INFO_INT, info_int, strict=True))
         info["task_correct"] = correct
         info["action_mask"] = masks
+        info["masked_action"] = masked
+        info["executed_action"] = executed
+        cost_counter, cost_scale = self.client_options.cost_counter, self.client_options.cost_scale
+        info["cost"] = info[cost_counter] * cost_scale
         info.update(dict.fromkeys(_INFO_MASKS, self._all_envs))
         totals: dict[str, Any] = dict(zip(_TOTALS_FLOAT, totals_float, strict=True))
         totals.update(zip(_TOTALS_INT, totals_int, strict=True))
+        totals["cost"] = totals[cost_counter] * cost_scale
         totals.update(dict.fromkeys(_TOTALS_MASKS, self._all_envs))
         info["totals"] = totals
         return info
@@ -319,10 +371,11 @@ class EnergyRoutingVectorEnv(VectorEnv):
 # are all one read-only all-True array: every sub-env has every key on every step.
 _INFO_FLOAT = (*_FLOAT_KEYS, "storage_j", "task_energy_j")
 _INFO_INT = (*_INT_KEYS, "slot", "task_option", "task_tokens")
-_INFO_MASKS = tuple("_" + k for k in (*_INFO_FLOAT, *_INFO_INT, "task_correct", "action_mask", "totals"))
+_INFO_EXTRA = ("task_correct", "action_mask", "masked_action", "executed_action", "cost", "totals")
+_INFO_MASKS = tuple("_" + k for k in (*_INFO_FLOAT, *_INFO_INT, *_INFO_EXTRA))
 _TOTALS_FLOAT = _FLOAT_KEYS
 _TOTALS_INT = (*_INT_KEYS, "tasks_queued")
-_TOTALS_MASKS = tuple("_" + k for k in (*_TOTALS_FLOAT, *_TOTALS_INT))
+_TOTALS_MASKS = tuple("_" + k for k in (*_TOTALS_FLOAT, *_TOTALS_INT, "cost"))
 _BLOCK = 64  # sub-envs per block of _info_rows: 64 rows of step and totals are 20 KiB
 
 

@@ -6,12 +6,15 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.wrappers import FlattenObservation
 
+from lrm_gym.envs.compat import fallback_actions
+
 
 class FlattenRoutingObservation(FlattenObservation):
     """Gymnasium's :class:`~gymnasium.wrappers.FlattenObservation` that keeps ``action_masks()``.
 
     The flat vector is the concatenation of ``energy``, ``options``, ``queue`` and ``task`` (the Dict's
-    sorted key order, as :func:`gymnasium.spaces.flatten` lays it out).
+    sorted key order, as :func:`gymnasium.spaces.flatten` lays it out): the same vector as
+    ``gym.make(id, observation="flat")`` gives without a wrapper, named by ``env.unwrapped.observation_slices``.
 
     ```python
     >>> import gymnasium as gym
@@ -32,13 +35,14 @@ class FlattenRoutingObservation(FlattenObservation):
 
 
 class MaskedActionFallback(gym.Wrapper):
-    """Opt-in handling of masked actions for agents that cannot use masks (plain PPO, A2C, DQN).
+    """A penalty for masked actions, for agents that cannot use masks (plain PPO, A2C, DQN).
 
-    The env itself refuses a masked action with an error. Under this wrapper a masked action is replaced by
-    the lowest-numbered valid action (defer when the task still has slack, else the first option that fits)
-    and ``penalty`` is subtracted from the reward. Nothing is hidden: ``info["masked_action"]`` says whether
-    the replacement happened and ``info["executed_action"]`` which action ran. Actions outside the action
-    space still raise.
+    The env itself already runs a masked action as the lowest-numbered valid action (defer when the task
+    still has slack, else the first option that fits; :func:`lrm_gym.envs.compat.fallback_actions`), with
+    its ``masked_action_penalty`` (``0`` by default). This wrapper applies the same replacement before the
+    env sees the action, so it also works on a ``strict=True`` env, and subtracts ``penalty`` from the
+    reward. Nothing is hidden: ``info["masked_action"]`` says whether the replacement happened and
+    ``info["executed_action"]`` which action ran. Actions outside the action space still raise.
 
     ```python
     >>> import gymnasium as gym
@@ -67,7 +71,7 @@ class MaskedActionFallback(gym.Wrapper):
             and 0 <= int(index) < mask.size
             and not mask[int(index)]
         )
-        executed = int(np.flatnonzero(mask)[0]) if masked else action
+        executed = int(fallback_actions(mask)) if masked else action
         obs, reward, terminated, truncated, info = self.env.step(executed)
         info["masked_action"] = masked
         info["executed_action"] = int(np.asarray(executed))

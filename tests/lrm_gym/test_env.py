@@ -24,6 +24,9 @@ INFO_KEYS = {
     "task_tokens",
     "task_correct",
     "action_mask",
+    "masked_action",
+    "executed_action",
+    "cost",
     "totals",
 }
 
@@ -40,8 +43,8 @@ def test_info_has_the_same_keys_on_every_step(rng: np.random.Generator) -> None:
     while not truncated:
         _, _, _, truncated, info = env.step(random_valid_action(info, rng))
         assert set(info) == INFO_KEYS
-        assert info["action_mask"].dtype == np.int8
-        assert set(info["totals"]) == {*COUNTERS, "tasks_queued"}
+        assert info["action_mask"].dtype == np.bool_
+        assert set(info["totals"]) == {*COUNTERS, "tasks_queued", "cost"}
 
 
 def test_episode_truncates_after_horizon_slots(rng: np.random.Generator) -> None:
@@ -72,9 +75,10 @@ def test_actions_outside_the_space_raise(action: object) -> None:
         env.unwrapped.step(action)
 
 
-def test_masked_actions_raise_and_leave_the_env_usable() -> None:
+def test_masked_actions_raise_under_strict_and_leave_the_env_usable() -> None:
     # One task class without slack: defer is always masked.
-    env = make(tasks={"classes": [{"name": "urgent", "weight": 1.0, "difficulty": 3, "slack_slots": 0}]})
+    urgent = {"classes": [{"name": "urgent", "weight": 1.0, "difficulty": 3, "slack_slots": 0}]}
+    env = gym.make("lrm_gym/EnergyRouting-v1", overrides=small_overrides(tasks=urgent), strict=True)
     _, info = env.reset(seed=0)
     assert info["action_mask"][0] == 0 and not env.unwrapped.action_masks()[0]
     with pytest.raises(ValueError, match="masked"):

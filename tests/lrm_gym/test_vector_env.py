@@ -44,7 +44,7 @@ def _assert_row(batch: Any, row: int, single: Any) -> None:
         assert batch.dtype == single.dtype
         np.testing.assert_array_equal(batch[row], single)
     else:
-        kind = {bool: "b", int: "i", float: "f"}[type(single)]
+        kind = {bool: "b", int: "i", float: "f", np.float64: "f"}[type(single)]
         assert batch.dtype.kind == kind
         assert batch[row].item() == single
 
@@ -67,8 +67,8 @@ def test_make_vec_returns_the_native_env_with_batched_spaces(env_id: str) -> Non
     assert envs.scenario == single.unwrapped.scenario
     obs, info = envs.reset(seed=0)
     assert envs.observation_space.contains(obs)
-    assert info["action_mask"].shape == (3, single.action_space.n) and info["action_mask"].dtype == np.int8
-    np.testing.assert_array_equal(envs.action_masks(), info["action_mask"].astype(bool))
+    assert info["action_mask"].shape == (3, single.action_space.n) and info["action_mask"].dtype == np.bool_
+    np.testing.assert_array_equal(envs.action_masks(), info["action_mask"])
 
 
 @pytest.mark.parametrize("env_id", ALL_IDS)
@@ -348,7 +348,7 @@ def test_bad_num_envs(num_envs: Any) -> None:
 
 
 def test_bad_actions_get_clear_errors() -> None:
-    envs = EnergyRoutingVectorEnv(4)
+    envs = EnergyRoutingVectorEnv(4, strict=True)
     with pytest.raises(RuntimeError, match="reset"):
         envs.step(np.zeros(4, np.int64))
     _, info = envs.reset(seed=3)
