@@ -54,7 +54,7 @@ def main() -> None:
     makers: dict[str, Callable[[], VecEnv]] = {
         "NativeVecEnv": lambda: VecMonitor(NativeVecEnv(args.num_envs, scenario=args.scenario)),
         "DummyVecEnv of single envs": lambda: make_vec_env(
-            "lrm_gym/EnergyRouting-v1", n_envs=args.num_envs, seed=args.seed, env_kwargs={"scenario": args.scenario}
+            "lrm_gym/EnergyRouting-v2", n_envs=args.num_envs, seed=args.seed, env_kwargs={"scenario": args.scenario}
         ),
     }
     print(f"MaskablePPO, {args.num_envs} envs, scenario {args.scenario}, torch threads 1")

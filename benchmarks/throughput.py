@@ -15,7 +15,7 @@ the machine's load hits both sides of a ratio. The rates printed are the best wi
 Usage::
 
     python benchmarks/throughput.py                  # default scenario, ~1 minute
-    python benchmarks/throughput.py --env-id lrm_gym/EnergyRouting-SolarBattery-v1 --seconds 1
+    python benchmarks/throughput.py --env-id lrm_gym/EnergyRouting-SolarBattery-v2 --seconds 1
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from lrm_gym.envs.vector import EnergyRoutingVectorEnv
 
 @dataclass
 class Args:
-    env_id: str = "lrm_gym/EnergyRouting-v1"
+    env_id: str = "lrm_gym/EnergyRouting-v2"
     """the lrm_gym env id to measure"""
     seconds: float = 1.0
     """length of one timed window"""

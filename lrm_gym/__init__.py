@@ -1,6 +1,6 @@
 """lrm_gym: Gymnasium environments for energy-aware routing of tasks to large reasoning models.
 
-``import lrm_gym`` registers ``lrm_gym/EnergyRouting-v1`` and one id per shipped scenario.
+``import lrm_gym`` registers ``lrm_gym/EnergyRouting-v2`` and one id per shipped scenario.
 """
 
 from lrm_gym.core.params import Params, build_params

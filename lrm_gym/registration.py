@@ -9,7 +9,7 @@ ENTRY_POINT = "lrm_gym.envs.energy_routing:EnergyRoutingEnv"
 VECTOR_ENTRY_POINT = "lrm_gym.envs.vector:EnergyRoutingVectorEnv"
 DEFAULT_SCENARIO = "critical"
 
-VERSION = 1
+VERSION = 2
 """The ``-vN`` of every id; bumped with each change to dynamics, reward or spaces (see the env's Version History)."""
 
 SCENARIO_IDS: dict[str, str] = {
@@ -24,7 +24,7 @@ SCENARIO_IDS: dict[str, str] = {
     "solar-battery-greensboro-winter": "SolarBatteryGreensboroWinter",
     "wind-offshore-california": "WindOffshoreCalifornia",
 }
-"""Shipped scenario name -> the CamelCase part of its env id ``lrm_gym/EnergyRouting-<Name>-v1``."""
+"""Shipped scenario name -> the CamelCase part of its env id ``lrm_gym/EnergyRouting-<Name>-v2``."""
 
 
 def env_id(scenario: str | None = None) -> str:
@@ -37,7 +37,7 @@ def env_id(scenario: str | None = None) -> str:
 
 
 def register_envs() -> None:
-    """Register ``lrm_gym/EnergyRouting-v1`` and one id per shipped scenario; a second call does nothing."""
+    """Register ``lrm_gym/EnergyRouting-v2`` and one id per shipped scenario; a second call does nothing."""
     ids = {env_id(): DEFAULT_SCENARIO} | {env_id(name): name for name in SCENARIO_IDS}
     for id_, scenario in ids.items():
         if id_ in gym.registry:

@@ -112,7 +112,7 @@ def add_parser(subparsers: Any) -> None:
     )
     # choices are checked in run() so that an unknown value gets the same clear error as other bad input
     parser.add_argument("--algo", required=True, help=f"one of {sorted(ALGOS)}")
-    parser.add_argument("--env", default="lrm_gym/EnergyRouting-v1", help="a registered env id")
+    parser.add_argument("--env", default="lrm_gym/EnergyRouting-v2", help="a registered env id")
     parser.add_argument("--backend", default="sb3", help=f"training library, one of {sorted(TRAIN_BACKENDS)}")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("-n", "--n-timesteps", type=int, default=None, help="overwrite the hyperparameter file's")

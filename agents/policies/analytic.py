@@ -15,7 +15,7 @@ Randomised mixes draw from their own generator (``seed``); ``deterministic`` is 
 cannot turn a mix into a single option without moving it off the critical point.
 
 >>> import gymnasium as gym, lrm_gym
->>> env = gym.make("lrm_gym/EnergyRouting-v1", overrides={"horizon_slots": 2})
+>>> env = gym.make("lrm_gym/EnergyRouting-v2", overrides={"horizon_slots": 2})
 >>> policy = AccuracyTarget.from_env(env, target=0.7)
 >>> obs, info = env.reset(seed=0)
 >>> action, _ = policy.predict(obs, action_masks=info["action_mask"].astype(bool))

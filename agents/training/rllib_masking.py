@@ -15,7 +15,7 @@ The one documented call is :func:`register_rllib_env`; after it any lrm_gym id t
 ```python
 config = (
     PPOConfig()
-    .environment(RLLIB_ENV_NAME, env_config={"env_id": "lrm_gym/EnergyRouting-v1"})
+    .environment(RLLIB_ENV_NAME, env_config={"env_id": "lrm_gym/EnergyRouting-v2"})
     .rl_module(rl_module_spec=RLModuleSpec(module_class=MaskedPPOTorchRLModule))
 )
 ```
@@ -83,7 +83,7 @@ def make_rllib_env(env_config: Mapping[str, Any]) -> RLlibMaskedObservation:
     env_id = env_config.get("env_id")
     if not isinstance(env_id, str) or not env_id.startswith(f"{lrm_gym.registration.NAMESPACE}/"):
         raise ValueError(
-            f"env_config['env_id'] must be an lrm_gym id such as 'lrm_gym/EnergyRouting-v1', got {env_id!r}"
+            f"env_config['env_id'] must be an lrm_gym id such as 'lrm_gym/EnergyRouting-v2', got {env_id!r}"
         )
     overrides = env_config.get("overrides")
     kwargs: dict[str, Any] = {"overrides": dict(overrides)} if overrides else {}

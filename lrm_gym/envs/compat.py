@@ -100,7 +100,7 @@ def observation_slices(params: Params) -> dict[str, slice]:
     ```python
     >>> import gymnasium as gym
     >>> import lrm_gym
-    >>> env = gym.make("lrm_gym/EnergyRouting-v1", observation="flat")
+    >>> env = gym.make("lrm_gym/EnergyRouting-v2", observation="flat")
     >>> obs, info = env.reset(seed=0)
     >>> feasible = obs[env.unwrapped.observation_slices["options/feasible"]]
     >>> bool((feasible == info["action_mask"][1:]).all())

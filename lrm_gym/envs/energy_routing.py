@@ -112,7 +112,7 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray] | np.ndarray, np.int64]):
     ```python
     >>> import gymnasium as gym
     >>> import lrm_gym
-    >>> env = gym.make("lrm_gym/EnergyRouting-v1", scenario="volatile", overrides={"supply": {"provisioning": 1.1}})
+    >>> env = gym.make("lrm_gym/EnergyRouting-v2", scenario="volatile", overrides={"supply": {"provisioning": 1.1}})
     >>> obs, info = env.reset(seed=0)
     >>> sorted(obs)
     ['energy', 'options', 'queue', 'task']
@@ -132,15 +132,19 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray] | np.ndarray, np.int64]):
 
     ## Version History
 
+    * v2: An arrival rejected by a full queue takes its random draws like an accepted one, so the random
+      stream, and with it every later arrival, forecast and outcome, no longer depends on how full the router
+      kept the queue (an episode's exogenous record is a function of the seed alone). Episodes in which the
+      queue never overflows are bit-identical to v1; episodes with an overflow continue differently. Also
+      new in v2 (not changing any v1 trajectory of valid actions): every action of the action space is legal
+      by default (a masked action runs the lowest valid action, flagged in ``info``; ``strict=True`` restores
+      the error), masks in ``info`` are bool (were int8), ``info`` gains ``masked_action``,
+      ``executed_action`` and ``cost``, and the make kwargs ``observation``, ``strict``,
+      ``masked_action_penalty`` and ``cost``.
     * v1: The simulator core is compiled and every env draws from its own random stream (xoshiro256**,
       :mod:`lrm_gym.core.rng`). Same model, spaces, rewards and distributions as v0, but a seed gives other
       episodes than it did in v0, so results are not comparable seed for seed. Vector envs seed sub-env ``i``
       with ``s + i``.
-      Later in v1, same id: every action of the action space is legal by default (a masked action runs the
-      lowest valid action, flagged in ``info``; ``strict=True`` restores the error), masks in ``info`` are
-      bool (were int8), ``info`` gains ``masked_action``, ``executed_action`` and ``cost``, and the make
-      kwargs ``observation``, ``strict``, ``masked_action_penalty`` and ``cost`` are new. Trajectories of
-      valid actions are bit-identical to before.
     * v0: Initial version.
     """
 

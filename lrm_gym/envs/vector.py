@@ -141,7 +141,7 @@ class EnergyRoutingVectorEnv(VectorEnv):
     ```python
     >>> import gymnasium as gym
     >>> import lrm_gym
-    >>> envs = gym.make_vec("lrm_gym/EnergyRouting-v1", num_envs=8, vectorization_mode="vector_entry_point")
+    >>> envs = gym.make_vec("lrm_gym/EnergyRouting-v2", num_envs=8, vectorization_mode="vector_entry_point")
     >>> obs, info = envs.reset(seed=0)
     >>> obs["options"].shape[0], info["action_mask"].shape[0]
     (8, 8)

@@ -19,7 +19,7 @@ class FlattenRoutingObservation(FlattenObservation):
     ```python
     >>> import gymnasium as gym
     >>> import lrm_gym
-    >>> env = lrm_gym.FlattenRoutingObservation(gym.make("lrm_gym/EnergyRouting-v1"))
+    >>> env = lrm_gym.FlattenRoutingObservation(gym.make("lrm_gym/EnergyRouting-v2"))
     >>> obs, info = env.reset(seed=0)
     >>> obs.shape == env.observation_space.shape
     True
@@ -47,7 +47,7 @@ class MaskedActionFallback(gym.Wrapper):
     ```python
     >>> import gymnasium as gym
     >>> import lrm_gym
-    >>> env = lrm_gym.MaskedActionFallback(gym.make("lrm_gym/EnergyRouting-v1"), penalty=1.0)
+    >>> env = lrm_gym.MaskedActionFallback(gym.make("lrm_gym/EnergyRouting-v2"), penalty=1.0)
     >>> obs, info = env.reset(seed=0)
     >>> obs, reward, terminated, truncated, info = env.step(0)
     >>> sorted(k for k in info if k.endswith("_action"))

@@ -220,7 +220,7 @@ def test_suite_shorthands_and_defaults(tmp_path: Path) -> None:
     assert (learned.label, learned.seeds, learned.backend, learned.model) == ("maskable-ppo", (0, 1), "sb3", "last")
     no_validation = TINY_SUITE.replace("eval_freq: 32", "eval_freq: 0")  # allowed: training without validation
     assert load_suite(write_suite(tmp_path, no_validation)).learned[0].eval_freq == 0
-    assert suite.scenarios[0].env_id == "lrm_gym/EnergyRouting-Volatile-v1"
+    assert suite.scenarios[0].env_id == "lrm_gym/EnergyRouting-Volatile-v2"
     assert suite.scenarios[0].overrides == {"horizon_slots": 2}
 
 

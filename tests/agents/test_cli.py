@@ -70,8 +70,8 @@ def test_quick_buffer_experiment_writes_figure_and_csv(tmp_path: Path) -> None:
 
 
 def test_env_names_resolve() -> None:
-    assert resolve_env_id("solar-battery") == "lrm_gym/EnergyRouting-SolarBattery-v1"
-    assert resolve_env_id("lrm_gym/EnergyRouting-v1") == "lrm_gym/EnergyRouting-v1"
+    assert resolve_env_id("solar-battery") == "lrm_gym/EnergyRouting-SolarBattery-v2"
+    assert resolve_env_id("lrm_gym/EnergyRouting-v2") == "lrm_gym/EnergyRouting-v2"
 
 
 def test_readme_reproducing_section_examples_run() -> None:

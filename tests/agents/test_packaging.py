@@ -82,7 +82,7 @@ def test_train_and_benchmark_run_from_a_non_editable_install(installed: Path, tm
         "--algo",
         "maskable-ppo",
         "--env",
-        "lrm_gym/EnergyRouting-Volatile-v1",
+        "lrm_gym/EnergyRouting-Volatile-v2",
         "-n",
         "64",
         "--eval-freq",

@@ -30,7 +30,7 @@ needs_ray = pytest.mark.skipif(
 # RLlib registers its own env wrapper with Gymnasium on every algorithm build; the repeat warning is noise.
 pytestmark = pytest.mark.filterwarnings("ignore:.*Overriding environment rllib-single-agent-env:UserWarning")
 
-ENV_ID = "lrm_gym/EnergyRouting-v1"
+ENV_ID = "lrm_gym/EnergyRouting-v2"
 SHORT = {"horizon_slots": 3}
 TINY_PPO = ["train_batch_size_per_learner:64", "minibatch_size:32", "num_epochs:1", "fcnet_hiddens:[32, 32]"]
 
@@ -73,7 +73,7 @@ def test_rllib_ppo_run_folder_checkpoint_and_evaluation(trained_run: Path) -> No
     from agents.training.zoo import EVAL_SEED_OFFSET
 
     assert trained_run.name == "lrm_gym-EnergyRouting-v1_1"
-    config = (trained_run / "lrm_gym-EnergyRouting-v1" / "config.yml").read_text()
+    config = (trained_run / "lrm_gym-EnergyRouting-v2" / "config.yml").read_text()
     assert "backend: rllib" in config and "horizon_slots: 3" in config and "iterations: 1" in config
     assert (trained_run / "model" / "rllib_checkpoint.json").is_file()
     progress = (trained_run / "progress.csv").read_text().splitlines()

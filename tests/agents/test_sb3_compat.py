@@ -47,7 +47,7 @@ def test_reward_terms_are_of_the_same_order(policy: str) -> None:
     """At the critical point, quality and energy reward terms stay within 10x (docs/model.md section 15)."""
     from agents.policies.analytic import make_policy
 
-    env = gym.make("lrm_gym/EnergyRouting-Critical-v1", overrides={"horizon_slots": 60})
+    env = gym.make("lrm_gym/EnergyRouting-Critical-v2", overrides={"horizon_slots": 60})
     agent = make_policy(policy, env)
     obs, info = env.reset(seed=0)
     truncated = False

@@ -22,7 +22,7 @@ def test_each_env_replays_the_single_env_with_the_same_seed_across_episode_ends(
     env = NativeVecEnv(n, scenario="volatile", overrides=SHORT)
     assert env.seed(7) == [7, 8, 9]
     obs = env.reset()
-    singles = [gym.make("lrm_gym/EnergyRouting-Volatile-v1", overrides=SHORT) for _ in range(n)]
+    singles = [gym.make("lrm_gym/EnergyRouting-Volatile-v2", overrides=SHORT) for _ in range(n)]
     single_obs = [single.reset(seed=7 + i)[0] for i, single in enumerate(singles)]
     rng = np.random.default_rng(0)
     ends = 0

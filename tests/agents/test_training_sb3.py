@@ -20,7 +20,7 @@ from agents.training.hyperparams import MASKABLE, load_hyperparams
 from agents.training.sb3 import ALGOS, TrainSpec, last_model, prepare
 
 ROOT = Path(__file__).resolve().parents[2]
-ENV = "lrm_gym/EnergyRouting-Volatile-v1"
+ENV = "lrm_gym/EnergyRouting-Volatile-v2"
 SHORT = "overrides:{horizon_slots: 2}"  # about 80 steps per episode
 # small rollouts so that a 128-step budget really is 128 steps
 TINY = {
@@ -69,12 +69,12 @@ def test_train_writes_an_rl_zoo_run_folder_that_reloads_and_evaluates(algo: str,
     done = train_tiny(algo, tmp_path)
     assert done.returncode == 0, done.stderr
     run = tmp_path / algo / "lrm_gym-EnergyRouting-Volatile-v1_1"
-    params = run / "lrm_gym-EnergyRouting-Volatile-v1"
+    params = run / "lrm_gym-EnergyRouting-Volatile-v2"
     for name in ("evaluations.npz", "best_model.zip", "progress.csv"):
         assert (run / name).is_file(), name
     assert (params / "config.yml").is_file() and (params / "args.yml").is_file()
     assert list(run.glob("events.out.tfevents.*")), "no TensorBoard events"
-    assert last_model(run).name == "lrm_gym-EnergyRouting-Volatile-v1.zip"
+    assert last_model(run).name == "lrm_gym-EnergyRouting-Volatile-v2.zip"
     with np.load(run / "evaluations.npz") as data:
         assert data["timesteps"].size >= 1 and data["results"].shape[1] == 1
 
@@ -125,7 +125,7 @@ def test_rl_zoo3_train_reads_our_hyperparameters(tmp_path: Path) -> None:
             "--algo",
             "ppo",
             "--env",
-            "lrm_gym/EnergyRouting-v1",
+            "lrm_gym/EnergyRouting-v2",
             "--gym-packages",
             "lrm_gym",
             "-conf",
@@ -151,8 +151,8 @@ def test_rl_zoo3_train_reads_our_hyperparameters(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     run = tmp_path / "ppo" / "lrm_gym-EnergyRouting-v1_1"
-    assert (run / "lrm_gym-EnergyRouting-v1.zip").is_file()
-    assert (run / "lrm_gym-EnergyRouting-v1" / "config.yml").is_file()
+    assert (run / "lrm_gym-EnergyRouting-v2.zip").is_file()
+    assert (run / "lrm_gym-EnergyRouting-v2" / "config.yml").is_file()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -183,10 +183,10 @@ def test_unreadable_or_invalid_hyperparameters_are_named(tmp_path: Path) -> None
 def test_model_for_another_env_is_refused_before_training(tmp_path: Path) -> None:
     from stable_baselines3 import PPO
 
-    other = gym.make("lrm_gym/EnergyRouting-Solar-v1")  # a longer forecast: another observation shape
+    other = gym.make("lrm_gym/EnergyRouting-Solar-v2")  # a longer forecast: another observation shape
     path = tmp_path / "solar.zip"
     PPO("MultiInputPolicy", other, n_steps=8, batch_size=8, device="cpu").save(path)
-    with pytest.raises(ValueError, match=r"does not fit env lrm_gym/EnergyRouting-Volatile-v1.*energy=\(14,\)"):
+    with pytest.raises(ValueError, match=r"does not fit env lrm_gym/EnergyRouting-Volatile-v2.*energy=\(14,\)"):
         prepare(TrainSpec("ppo", ENV, trained_agent=str(path), log_folder=str(tmp_path / "logs")))
     with pytest.raises(ValueError, match="does not fit env"):
         load_policy(path, "ppo", gym.make(ENV))

@@ -17,7 +17,7 @@ def test_rllib_ppo_by_id_with_a_remote_env_runner() -> None:
         config = (
             PPOConfig()
             .environment(
-                "lrm_gym:lrm_gym/EnergyRouting-v1",
+                "lrm_gym:lrm_gym/EnergyRouting-v2",
                 env_config={"observation": "flat", "overrides": {"horizon_slots": 3}},
             )
             .env_runners(num_env_runners=1)

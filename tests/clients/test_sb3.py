@@ -19,7 +19,7 @@ def test_sb3_trains_with_multi_input_policy_on_subprocess_envs(algo: str) -> Non
     from stable_baselines3.common.vec_env import SubprocVecEnv
 
     # The prefix imports lrm_gym in the workers (a script's own `import lrm_gym` does too: workers re-import it).
-    env_id = "lrm_gym:lrm_gym/EnergyRouting-v1"
+    env_id = "lrm_gym:lrm_gym/EnergyRouting-v2"
     vec_env = make_vec_env(env_id, n_envs=2, vec_env_cls=SubprocVecEnv, env_kwargs=ENV_KWARGS)
     kwargs = {"n_steps": 64} if algo == "PPO" else {"learning_starts": 32} if algo == "DQN" else {}
     model = getattr(stable_baselines3, algo)("MultiInputPolicy", vec_env, seed=0, **kwargs)
@@ -33,7 +33,7 @@ def test_sb3_trains_with_multi_input_policy_on_subprocess_envs(algo: str) -> Non
 def test_sb3_mlp_policy_on_the_flat_observation() -> None:
     from stable_baselines3 import PPO
 
-    env = gym.make("lrm_gym/EnergyRouting-v1", observation="flat", **ENV_KWARGS)
+    env = gym.make("lrm_gym/EnergyRouting-v2", observation="flat", **ENV_KWARGS)
     PPO("MlpPolicy", env, n_steps=64, batch_size=32, seed=0).learn(128)
 
 
@@ -42,7 +42,7 @@ def test_sb3_contrib_action_masker_on_gym_make() -> None:
     from sb3_contrib.common.maskable.utils import get_action_masks
     from sb3_contrib.common.wrappers import ActionMasker
 
-    env = ActionMasker(gym.make("lrm_gym/EnergyRouting-v1", **ENV_KWARGS), lambda e: e.unwrapped.action_masks())
+    env = ActionMasker(gym.make("lrm_gym/EnergyRouting-v2", **ENV_KWARGS), lambda e: e.unwrapped.action_masks())
     model = MaskablePPO("MultiInputPolicy", env, n_steps=64, batch_size=32, seed=0).learn(128)
     obs, info = env.reset(seed=1)
     for _ in range(100):

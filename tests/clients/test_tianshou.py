@@ -11,7 +11,7 @@ ts = pytest.importorskip("tianshou")
 
 
 def make() -> gym.Env:
-    return gym.make("lrm_gym/EnergyRouting-v1", observation="flat", overrides={"horizon_slots": 10})
+    return gym.make("lrm_gym/EnergyRouting-v2", observation="flat", overrides={"horizon_slots": 10})
 
 
 def test_tianshou_dqn_trains_on_the_flat_observation() -> None:

@@ -28,7 +28,7 @@ CROWDED = {
 
 def make(**kwargs: Any) -> gym.Env:
     overrides = kwargs.pop("overrides", {})
-    return gym.make("lrm_gym/EnergyRouting-v1", overrides=small_overrides(**overrides), **kwargs)
+    return gym.make("lrm_gym/EnergyRouting-v2", overrides=small_overrides(**overrides), **kwargs)
 
 
 def test_fallback_is_the_lowest_valid_action() -> None:
@@ -111,7 +111,7 @@ def test_vector_env_replaces_masked_actions_like_single_envs() -> None:
     n, penalty = 3, 0.5
     envs = lrm_gym.EnergyRoutingVectorEnv(n, overrides=overrides, masked_action_penalty=penalty)
     singles = [
-        gym.make("lrm_gym/EnergyRouting-v1", overrides=overrides, masked_action_penalty=penalty) for _ in range(n)
+        gym.make("lrm_gym/EnergyRouting-v2", overrides=overrides, masked_action_penalty=penalty) for _ in range(n)
     ]
     envs.reset(seed=[5, 6, 7])
     for single, seed in zip(singles, [5, 6, 7], strict=True):
@@ -153,13 +153,13 @@ def test_valid_action_trajectories_are_unchanged_by_the_fallback() -> None:
     the -v1 env before masked actions became legal (the hash was recorded with that release's code)."""
     overrides = {"horizon_slots": 20}
     hashes = {
-        _valid_trajectory_hash(gym.make("lrm_gym/EnergyRouting-v1", overrides=overrides, **kwargs), 3, 600)
+        _valid_trajectory_hash(gym.make("lrm_gym/EnergyRouting-v2", overrides=overrides, **kwargs), 3, 600)
         for kwargs in ({}, {"strict": True}, {"masked_action_penalty": 3.0})
     }
     assert hashes == {"8200d9131ab0230f"}
 
 
-@pytest.mark.parametrize("env_id", ["lrm_gym/EnergyRouting-v1", "lrm_gym/EnergyRouting-SolarBattery-v1"])
+@pytest.mark.parametrize("env_id", ["lrm_gym/EnergyRouting-v2", "lrm_gym/EnergyRouting-SolarBattery-v2"])
 def test_flat_observation_equals_the_flattened_dict(env_id: str) -> None:
     flat = gym.make(env_id, observation="flat", overrides={"horizon_slots": 4})
     wrapped = lrm_gym.FlattenRoutingObservation(gym.make(env_id, overrides={"horizon_slots": 4}))
@@ -177,11 +177,11 @@ def test_flat_observation_equals_the_flattened_dict(env_id: str) -> None:
 
 
 def test_observation_slices_name_the_flat_vector() -> None:
-    env = gym.make("lrm_gym/EnergyRouting-v1", observation="flat")
+    env = gym.make("lrm_gym/EnergyRouting-v2", observation="flat")
     slices = env.unwrapped.observation_slices
     dict_space = lrm_gym.EnergyRoutingEnv().observation_space
     obs, info = env.reset(seed=0)
-    dict_obs, _ = gym.make("lrm_gym/EnergyRouting-v1").reset(seed=0)
+    dict_obs, _ = gym.make("lrm_gym/EnergyRouting-v2").reset(seed=0)
     for key in dict_space.spaces:  # whole keys: the Dict's values, in flatten order, covering the vector
         np.testing.assert_array_equal(obs[slices[key]], dict_obs[key])
         parts = sorted((s.start, s.stop) for name, s in slices.items() if name.startswith(f"{key}/"))
@@ -193,9 +193,9 @@ def test_observation_slices_name_the_flat_vector() -> None:
 
 
 def test_flat_envs_pass_the_checkers() -> None:
-    check_env(gym.make("lrm_gym/EnergyRouting-v1", observation="flat").unwrapped, skip_render_check=True)
+    check_env(gym.make("lrm_gym/EnergyRouting-v2", observation="flat").unwrapped, skip_render_check=True)
     envs = lrm_gym.EnergyRoutingVectorEnv(3, observation="flat", overrides={"horizon_slots": 3})
-    single = gym.make("lrm_gym/EnergyRouting-v1", observation="flat", overrides={"horizon_slots": 3})
+    single = gym.make("lrm_gym/EnergyRouting-v2", observation="flat", overrides={"horizon_slots": 3})
     obs, _ = envs.reset(seed=[4, 5, 6])
     assert envs.observation_space.contains(obs) and obs.shape == (3, *single.observation_space.shape)
     np.testing.assert_array_equal(obs[1], single.reset(seed=5)[0])
@@ -204,7 +204,7 @@ def test_flat_envs_pass_the_checkers() -> None:
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_gymnasium_vector_envs_step_with_unmasked_batch_samples(mode: str) -> None:
     """Gymnasium's own vector envs batch a plain Discrete space: its samples include masked actions."""
-    envs = gym.make_vec("lrm_gym/EnergyRouting-v1", num_envs=2, vectorization_mode=mode, overrides={"horizon_slots": 4})
+    envs = gym.make_vec("lrm_gym/EnergyRouting-v2", num_envs=2, vectorization_mode=mode, overrides={"horizon_slots": 4})
     envs.reset(seed=0)
     envs.action_space.seed(0)
     masked = 0
@@ -213,7 +213,7 @@ def test_gymnasium_vector_envs_step_with_unmasked_batch_samples(mode: str) -> No
         masked += int(info["masked_action"].sum())
     envs.close()
     assert masked > 0
-    assert benchmark_vector_step(gym.make_vec("lrm_gym/EnergyRouting-v1", 2, "sync"), target_duration=0.2) > 0
+    assert benchmark_vector_step(gym.make_vec("lrm_gym/EnergyRouting-v2", 2, "sync"), target_duration=0.2) > 0
 
 
 @pytest.mark.parametrize(
@@ -226,7 +226,7 @@ def test_gymnasium_vector_envs_step_with_unmasked_batch_samples(mode: str) -> No
 )
 def test_cost_is_the_chosen_counter_in_its_unit(cost: str, counter: str, scale: float) -> None:
     kwargs = {} if cost == "auxiliary_kwh" else {"cost": cost}  # the default is auxiliary energy
-    env = gym.make("lrm_gym/EnergyRouting-Volatile-v1", overrides={"horizon_slots": 12}, **kwargs)
+    env = gym.make("lrm_gym/EnergyRouting-Volatile-v2", overrides={"horizon_slots": 12}, **kwargs)
     envs = lrm_gym.EnergyRoutingVectorEnv(2, scenario="volatile", overrides={"horizon_slots": 12}, **kwargs)
     _, info = env.reset(seed=0)
     envs.reset(seed=0)

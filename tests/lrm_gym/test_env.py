@@ -32,7 +32,7 @@ INFO_KEYS = {
 
 
 def make(**overrides) -> gym.Env:
-    return gym.make("lrm_gym/EnergyRouting-v1", overrides=small_overrides(**overrides))
+    return gym.make("lrm_gym/EnergyRouting-v2", overrides=small_overrides(**overrides))
 
 
 def test_info_has_the_same_keys_on_every_step(rng: np.random.Generator) -> None:
@@ -78,7 +78,7 @@ def test_actions_outside_the_space_raise(action: object) -> None:
 def test_masked_actions_raise_under_strict_and_leave_the_env_usable() -> None:
     # One task class without slack: defer is always masked.
     urgent = {"classes": [{"name": "urgent", "weight": 1.0, "difficulty": 3, "slack_slots": 0}]}
-    env = gym.make("lrm_gym/EnergyRouting-v1", overrides=small_overrides(tasks=urgent), strict=True)
+    env = gym.make("lrm_gym/EnergyRouting-v2", overrides=small_overrides(tasks=urgent), strict=True)
     _, info = env.reset(seed=0)
     assert info["action_mask"][0] == 0 and not env.unwrapped.action_masks()[0]
     with pytest.raises(ValueError, match="masked"):
@@ -190,7 +190,7 @@ def test_action_space_sample_is_valid_and_explicit_masks_work(rng: np.random.Gen
 
 
 def test_render_modes() -> None:
-    env = gym.make("lrm_gym/EnergyRouting-SolarBattery-v1", render_mode="rgb_array", overrides={"horizon_slots": 8})
+    env = gym.make("lrm_gym/EnergyRouting-SolarBattery-v2", render_mode="rgb_array", overrides={"horizon_slots": 8})
     env.reset(seed=0)
     for _ in range(300):
         _, _, _, truncated, _ = env.step(env.action_space.sample())
@@ -199,7 +199,7 @@ def test_render_modes() -> None:
     frame = env.render()
     assert frame.shape == (240, 480, 3) and frame.dtype == np.uint8
     assert len(np.unique(frame.reshape(-1, 3), axis=0)) > 2  # more than background: bars were drawn
-    text_env = gym.make("lrm_gym/EnergyRouting-v1", render_mode="ansi", overrides=small_overrides())
+    text_env = gym.make("lrm_gym/EnergyRouting-v2", render_mode="ansi", overrides=small_overrides())
     text_env.reset(seed=0)
     text = text_env.render()
     assert "slot 0/12" in text and "small-1.5b/short" in text and "defer" in text

@@ -31,7 +31,7 @@ def test_positions_tile_the_row_without_gaps() -> None:
 
 
 def test_named_parts_read_what_the_kernel_writes(rng: np.random.Generator) -> None:
-    env = gym.make("lrm_gym/EnergyRouting-SolarBattery-v1")
+    env = gym.make("lrm_gym/EnergyRouting-SolarBattery-v2")
     params = env.unwrapped.params
     layout = observation_layout(params)
     obs, info = env.reset(seed=0)

@@ -91,7 +91,7 @@ def _check_step(info: dict[str, Any], storage_before: float, params: Any) -> Non
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(overrides=scenarios(), seed=st.integers(0, 2**16), action_seed=st.integers(0, 2**16))
 def test_invariants_hold_at_every_step(overrides: dict[str, Any], seed: int, action_seed: int) -> None:
-    env = gym.make("lrm_gym/EnergyRouting-v1", overrides=overrides, strict=True)  # masked actions raise
+    env = gym.make("lrm_gym/EnergyRouting-v2", overrides=overrides, strict=True)  # masked actions raise
     params = env.unwrapped.params
     rng = np.random.default_rng(action_seed)
     obs, info = env.reset(seed=seed)

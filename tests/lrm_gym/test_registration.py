@@ -19,11 +19,11 @@ from tests.conftest import ALL_IDS, random_valid_action
 
 
 def test_every_shipped_scenario_has_an_id() -> None:
-    assert "lrm_gym/EnergyRouting-v1" in ALL_IDS
+    assert "lrm_gym/EnergyRouting-v2" in ALL_IDS
     for name in lrm_gym.scenario_names():
         assert lrm_gym.env_id(name) in ALL_IDS
     for required in ("Critical", "OverSupply", "UnderSupply", "Volatile", "Solar", "SolarBattery"):
-        assert f"lrm_gym/EnergyRouting-{required}-v1" in ALL_IDS
+        assert f"lrm_gym/EnergyRouting-{required}-v2" in ALL_IDS
 
 
 def test_ids_carry_the_latest_version_of_the_version_history() -> None:
@@ -67,7 +67,7 @@ def test_seeded_rollouts_are_identical(env_id: str) -> None:
 
 
 def test_different_seeds_differ() -> None:
-    env = gym.make("lrm_gym/EnergyRouting-Volatile-v1")
+    env = gym.make("lrm_gym/EnergyRouting-Volatile-v2")
     first = env.reset(seed=1)[0]["energy"]
     second = env.reset(seed=2)[0]["energy"]
     assert not np.array_equal(first, second)
@@ -98,7 +98,7 @@ def test_spec_json_round_trip(env_id: str) -> None:
 
 
 def test_make_with_scenario_and_overrides_kwargs(tmp_path) -> None:
-    env = gym.make("lrm_gym/EnergyRouting-v1", scenario="oversupply", overrides={"horizon_slots": 3})
+    env = gym.make("lrm_gym/EnergyRouting-v2", scenario="oversupply", overrides={"horizon_slots": 3})
     assert env.unwrapped.params.horizon_slots == 3
     assert env.unwrapped.scenario.supply.provisioning == 1.3
 

@@ -69,7 +69,7 @@ def test_env_reports_the_moments_it_samples() -> None:
         ],
         "budgets": [{"name": "short", "max_steps": 6}, {"name": "long", "max_steps": 12}],
     }
-    env = gym.make("lrm_gym/EnergyRouting-v1", overrides=overrides)
+    env = gym.make("lrm_gym/EnergyRouting-v2", overrides=overrides)
     params = env.unwrapped.params
     o = params.n_options
     obs, info = env.reset(seed=1)
@@ -135,7 +135,7 @@ def test_gaussian_and_ar1_supply_moments() -> None:
 def test_arrival_counts(arrivals: dict, variance_of) -> None:
     """Mean arrivals per slot equal the rate (SE from the process variance), queue large enough to keep all."""
     overrides = {"horizon_slots": 3000, "arrivals": arrivals, "queue": {"capacity": 1000}}
-    env = gym.make("lrm_gym/EnergyRouting-v1", overrides=overrides)
+    env = gym.make("lrm_gym/EnergyRouting-v2", overrides=overrides)
     _, info = env.reset(seed=11)
     truncated = False
     while not truncated:
@@ -148,7 +148,7 @@ def test_arrival_counts(arrivals: dict, variance_of) -> None:
 
 def test_constant_arrivals_are_exact() -> None:
     env = gym.make(
-        "lrm_gym/EnergyRouting-v1",
+        "lrm_gym/EnergyRouting-v2",
         overrides={"horizon_slots": 10, "arrivals": {"kind": "constant", "rate_per_slot": 2.5}},
     )
     _, info = env.reset(seed=0)

@@ -87,7 +87,7 @@ def test_error_message_shows_the_bad_value() -> None:
 
 def test_gym_make_reports_bad_overrides() -> None:
     with pytest.raises(ValueError, match=r"arrivals\.kind"):
-        gym.make("lrm_gym/EnergyRouting-v1", overrides={"arrivals": {"kind": "uniform"}})
+        gym.make("lrm_gym/EnergyRouting-v2", overrides={"arrivals": {"kind": "uniform"}})
 
 
 def test_unknown_scenario_and_bad_files(tmp_path: Path) -> None:
@@ -107,7 +107,7 @@ def test_yaml_path_round_trip(tmp_path: Path) -> None:
     raw = load_scenario("volatile").model_dump(exclude_none=True)
     path = tmp_path / "mine.yaml"
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    env = gym.make("lrm_gym/EnergyRouting-v1", scenario=str(path))
+    env = gym.make("lrm_gym/EnergyRouting-v2", scenario=str(path))
     assert env.unwrapped.scenario == load_scenario("volatile")
 
 
@@ -143,7 +143,7 @@ DEGENERATE = {
 
 def test_degenerate_settings_are_valid_and_deterministic() -> None:
     """One model, one budget, perfect skills, no prompt, no slack, constant everything: exact outcomes."""
-    env = gym.make("lrm_gym/EnergyRouting-v1", overrides=DEGENERATE)
+    env = gym.make("lrm_gym/EnergyRouting-v2", overrides=DEGENERATE)
     obs, info = env.reset(seed=0)
     assert env.action_space.n == 2
     _, _, _, _, info = env.step(1)

@@ -122,7 +122,7 @@ def test_each_row_matches_a_single_env_given_the_same_seed(env_id: str) -> None:
 
 @pytest.mark.parametrize("overrides", EDGE_OVERRIDES)
 def test_each_row_matches_a_single_env_on_edge_paths(overrides: dict[str, Any]) -> None:
-    _assert_rows_match_single_envs("lrm_gym/EnergyRouting-v1", overrides)
+    _assert_rows_match_single_envs("lrm_gym/EnergyRouting-v2", overrides)
 
 
 def _assert_rows_match_single_envs(env_id: str, overrides: dict[str, Any]) -> None:
@@ -189,7 +189,7 @@ def test_a_row_continues_like_the_single_env_it_was_copied_from(env_id: str) -> 
 
 def test_same_seed_gives_identical_batches() -> None:
     def rollout(seed: int) -> list[Any]:
-        envs = _make_vec("lrm_gym/EnergyRouting-Volatile-v1", 8, overrides=SHORT)
+        envs = _make_vec("lrm_gym/EnergyRouting-Volatile-v2", 8, overrides=SHORT)
         rng = np.random.default_rng(5)
         out: list[Any] = [envs.reset(seed=seed)]
         for _ in range(300):
@@ -233,7 +233,7 @@ def test_episode_metrics_agree_statistically() -> None:
     with ``kurt`` the pooled excess kurtosis, and must lie within 4 of them.
     """
     overrides = {"horizon_slots": 10, "arrivals": {"rate_per_slot": 6.0}}
-    env_id = "lrm_gym/EnergyRouting-Volatile-v1"
+    env_id = "lrm_gym/EnergyRouting-Volatile-v2"
     episodes = 64
     keys = ("reward", "auxiliary_j", "waste_j", "tasks_correct", "tasks_dropped")
 
@@ -315,7 +315,7 @@ def test_energy_identities_hold_for_every_sub_env_at_every_step(case: dict[str, 
 
 
 def test_autoreset_after_max_episode_steps() -> None:
-    envs = _make_vec("lrm_gym/EnergyRouting-v1", 2, max_episode_steps=4)
+    envs = _make_vec("lrm_gym/EnergyRouting-v2", 2, max_episode_steps=4)
     _, info = envs.reset(seed=0)
     rng = np.random.default_rng(0)
     for step in range(1, 5):
@@ -332,7 +332,7 @@ def test_autoreset_after_max_episode_steps() -> None:
 
 
 def test_action_space_sample_is_valid_for_every_sub_env() -> None:
-    envs = _make_vec("lrm_gym/EnergyRouting-v1", 16)
+    envs = _make_vec("lrm_gym/EnergyRouting-v2", 16)
     envs.reset(seed=1)
     envs.action_space.seed(0)
     for _ in range(50):
@@ -420,13 +420,13 @@ def test_pickle_round_trip_continues_identically() -> None:
 def test_seed_forms_and_key_masks() -> None:
     """An integer seed s gives sub-env i the seed s + i; a list gives each its own; ``_key`` masks are
     all True and read-only."""
-    by_int = _make_vec("lrm_gym/EnergyRouting-Volatile-v1", 3, overrides=SHORT)
-    by_list = _make_vec("lrm_gym/EnergyRouting-Volatile-v1", 3, overrides=SHORT)
+    by_int = _make_vec("lrm_gym/EnergyRouting-Volatile-v2", 3, overrides=SHORT)
+    by_list = _make_vec("lrm_gym/EnergyRouting-Volatile-v2", 3, overrides=SHORT)
     obs_int, info = by_int.reset(seed=40)
     obs_list, _ = by_list.reset(seed=[40, 41, 42])
     for key in obs_int:
         np.testing.assert_array_equal(obs_int[key], obs_list[key])
-    single = gym.make("lrm_gym/EnergyRouting-Volatile-v1", overrides=SHORT)
+    single = gym.make("lrm_gym/EnergyRouting-Volatile-v2", overrides=SHORT)
     obs_single, _ = single.reset(seed=42)
     _assert_obs_row(obs_int, 2, obs_single)
     assert info["_slot"].all() and info["totals"]["_tasks_queued"].all()

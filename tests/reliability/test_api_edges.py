@@ -81,7 +81,7 @@ def test_action_errors_report_the_real_value() -> None:
 @pytest.mark.parametrize("scenario", [None, 123, 1.5, ["critical"], b"critical"])
 def test_scenario_of_the_wrong_type_is_named(scenario: Any) -> None:
     with pytest.raises(TypeError, match=r"scenario must be a shipped scenario name \[.*'critical'.*\], a path to a"):
-        gym.make("lrm_gym/EnergyRouting-v1", scenario=scenario)
+        gym.make("lrm_gym/EnergyRouting-v2", scenario=scenario)
     with pytest.raises(TypeError, match="scenario must be"):
         lrm_gym.EnergyRoutingVectorEnv(num_envs=1, scenario=scenario)
 
@@ -89,7 +89,7 @@ def test_scenario_of_the_wrong_type_is_named(scenario: Any) -> None:
 @pytest.mark.parametrize("overrides", [[], "", 5, ["horizon_slots"]])
 def test_overrides_that_are_not_a_mapping_are_refused(overrides: Any) -> None:
     with pytest.raises(ValueError, match="overrides must be a mapping"):
-        gym.make("lrm_gym/EnergyRouting-v1", overrides=overrides)
+        gym.make("lrm_gym/EnergyRouting-v2", overrides=overrides)
 
 
 @pytest.mark.parametrize("seed", [np.zeros((2, 1), int), [1], [1, [2, 3]], {"a": 1}])

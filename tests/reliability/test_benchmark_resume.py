@@ -17,7 +17,7 @@ from tests.agents.test_benchmark import TINY_SUITE, write_suite
 SPEC = RunSpec(
     kind="analytic",
     scenario="volatile",
-    env_id="lrm_gym/EnergyRouting-Volatile-v1",
+    env_id="lrm_gym/EnergyRouting-Volatile-v2",
     overrides={"horizon_slots": 2},
     label="largest",
     eval_seeds=(11, 12),

@@ -34,7 +34,7 @@ CHILD = textwrap.dedent(
     import lrm_gym
     from lrm_gym.core import compiled
 
-    env = gym.make("lrm_gym/EnergyRouting-v1")
+    env = gym.make("lrm_gym/EnergyRouting-v2")
     env.reset(seed=0)
     env.step(1)
     print("package", lrm_gym.__file__)

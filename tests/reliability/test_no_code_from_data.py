@@ -34,7 +34,7 @@ from agents.training.hyperparams import load_hyperparams
 from agents.training.literals import parse_expression, parse_policy_kwargs
 from tests.agents.test_training_sb3 import run_cli
 
-ENV = "lrm_gym/EnergyRouting-Volatile-v1"
+ENV = "lrm_gym/EnergyRouting-Volatile-v2"
 MARKER = "pwned.txt"
 SHELL = "th.os.system('touch pwned.txt')"
 ESCAPE = (
@@ -253,7 +253,7 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("models")
     return {
         "ppo": saved_model(ENV, folder),
-        "ppo-solar": saved_model("lrm_gym/EnergyRouting-Solar-v1", folder),
+        "ppo-solar": saved_model("lrm_gym/EnergyRouting-Solar-v2", folder),
         "maskable-ppo": saved_model(ENV, folder, MaskablePPO),
     }
 

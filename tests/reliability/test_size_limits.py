@@ -71,12 +71,12 @@ def _refusal_peak(call: Callable[[], Any], match: str) -> int:
 @pytest.mark.parametrize(("overrides", "match"), OVERSIZED)
 def test_oversized_scenarios_fail_first_naming_key_and_bound(overrides: dict[str, Any], match: str) -> None:
     assert _refusal_peak(lambda: load_scenario("critical", overrides), match) < REFUSAL_PEAK_BYTES
-    assert _refusal_peak(lambda: gym.make("lrm_gym/EnergyRouting-v1", overrides=overrides), match) < REFUSAL_PEAK_BYTES
+    assert _refusal_peak(lambda: gym.make("lrm_gym/EnergyRouting-v2", overrides=overrides), match) < REFUSAL_PEAK_BYTES
 
 
 def test_vector_env_size_is_checked_before_allocating() -> None:
     def make(n: int) -> Any:
-        return gym.make_vec("lrm_gym/EnergyRouting-v1", num_envs=n, vectorization_mode="vector_entry_point")
+        return gym.make_vec("lrm_gym/EnergyRouting-v2", num_envs=n, vectorization_mode="vector_entry_point")
 
     # 10**6 default sub-envs need about 20 GB of state
     peak = _refusal_peak(lambda: make(10**6), r"num_envs: 1000000 sub-envs of this scenario need .* GiB of state")
@@ -93,7 +93,7 @@ def test_vector_env_size_is_checked_before_allocating() -> None:
 
 
 def test_sizes_at_their_limits_are_accepted() -> None:
-    env = gym.make("lrm_gym/EnergyRouting-v1", overrides={"horizon_slots": int(LIMITS["horizon_slots"][0])})
+    env = gym.make("lrm_gym/EnergyRouting-v2", overrides={"horizon_slots": int(LIMITS["horizon_slots"][0])})
     env.reset(seed=0)
     env.step(1)
     hard = {"tasks": {"classes": [{"name": "a", "weight": 1.0, "difficulty": [1, 1000]}]}}

@@ -16,7 +16,7 @@ from agents.training.hyperparams import _EXPERIMENT_KEYS, ALGOS, load_hyperparam
 from agents.training.sb3 import TrainSpec, prepare
 from tests.agents.test_training_sb3 import run_cli
 
-ENV = "lrm_gym/EnergyRouting-Volatile-v1"
+ENV = "lrm_gym/EnergyRouting-Volatile-v2"
 
 
 def refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
