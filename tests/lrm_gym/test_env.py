@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import lrm_gym
-from lrm_gym.core.observation import observation_layout
 from lrm_gym.core.compiled import drop_stale_cache
+from lrm_gym.core.observation import observation_layout
 from lrm_gym.core.state import COUNTERS
 from lrm_gym.envs.spaces import sample_preferred
 from tests.conftest import random_valid_action, small_overrides
