@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check pytest test-core lint type format clean install
+.PHONY: demo test check pytest test-core test-clients lint type format clean install
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +19,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/lrm-gym demo --out results/quick
 
-# The README's test command: lint, format check, types, the whole suite, then the simulator's own tests in a
-# venv holding only lrm_gym and its dev tools (no torch, no agents extra).
-test: check pytest test-core
+# The README's test command: lint, format check, types, the whole suite, the simulator's own tests in a venv
+# holding only lrm_gym and its dev tools (no torch, no agents extra), then the other RL codebases' tests.
+test: check pytest test-core test-clients
 
 check: lint type
 
@@ -34,6 +34,16 @@ $(CORE_VENV)/.installed: pyproject.toml
 	$(CORE_VENV)/bin/pip install --quiet --upgrade pip
 	$(CORE_VENV)/bin/pip install --quiet -e ".[dev]"
 	touch $@
+
+# The clients extra (TorchRL, Tianshou, Minari, ...) into the main venv, torch held at the pinned CPU wheel.
+CLIENTS_STAMP := $(VENV)/.clients-installed
+$(CLIENTS_STAMP): $(STAMP)
+	echo "torch==2.13.0" > $(VENV)/torch-constraint.txt
+	$(BIN)/pip install --quiet --constraint $(VENV)/torch-constraint.txt -e ".[clients]"
+	touch $@
+
+test-clients: $(CLIENTS_STAMP)
+	$(BIN)/pytest -n 2 -q -m clients tests/clients
 
 test-core: $(CORE_VENV)/.installed
 	$(CORE_VENV)/bin/python -c "import importlib.util as u; assert u.find_spec('torch') is None, 'torch must not be needed'"

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from agents.headroom.mpc import SlotPlan, arrival_rate_per_slot, expected_supply_ahead, fluid_tables, plan_slots
-from agents.policies.analytic import AnalyticPolicy
+from agents.policies.base import AnalyticPolicy
 from lrm_gym.core.params import Params
 
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0  # Weyl sequence step: positions in a slot spread evenly over [0, 1)

@@ -72,7 +72,7 @@ def test_rllib_ppo_run_folder_checkpoint_and_evaluation(trained_run: Path) -> No
     from agents.policies.rllib import policy_factory
     from agents.training.zoo import EVAL_SEED_OFFSET
 
-    assert trained_run.name == "lrm_gym-EnergyRouting-v1_1"
+    assert trained_run.name == "lrm_gym-EnergyRouting-v2_1"
     config = (trained_run / "lrm_gym-EnergyRouting-v2" / "config.yml").read_text()
     assert "backend: rllib" in config and "horizon_slots: 3" in config and "iterations: 1" in config
     assert (trained_run / "model" / "rllib_checkpoint.json").is_file()

@@ -68,7 +68,7 @@ def train_tiny(algo: str, folder: Path, *extra: str) -> subprocess.CompletedProc
 def test_train_writes_an_rl_zoo_run_folder_that_reloads_and_evaluates(algo: str, tmp_path: Path) -> None:
     done = train_tiny(algo, tmp_path)
     assert done.returncode == 0, done.stderr
-    run = tmp_path / algo / "lrm_gym-EnergyRouting-Volatile-v1_1"
+    run = tmp_path / algo / "lrm_gym-EnergyRouting-Volatile-v2_1"
     params = run / "lrm_gym-EnergyRouting-Volatile-v2"
     for name in ("evaluations.npz", "best_model.zip", "progress.csv"):
         assert (run / name).is_file(), name
@@ -106,10 +106,10 @@ def test_train_writes_an_rl_zoo_run_folder_that_reloads_and_evaluates(algo: str,
 
 def test_training_resumes_from_a_saved_model(tmp_path: Path) -> None:
     assert train_tiny("ppo", tmp_path).returncode == 0
-    first = tmp_path / "ppo" / "lrm_gym-EnergyRouting-Volatile-v1_1"
+    first = tmp_path / "ppo" / "lrm_gym-EnergyRouting-Volatile-v2_1"
     done = train_tiny("ppo", tmp_path, "-i", str(last_model(first)))
     assert done.returncode == 0, done.stderr
-    second = tmp_path / "ppo" / "lrm_gym-EnergyRouting-Volatile-v1_2"
+    second = tmp_path / "ppo" / "lrm_gym-EnergyRouting-Volatile-v2_2"
     with (second / "progress.csv").open() as f:
         steps = [int(float(r["time/total_timesteps"])) for r in csv.DictReader(f) if r["time/total_timesteps"]]
     assert max(steps) > 128, "the resumed run should continue the saved model's step count"
@@ -150,7 +150,7 @@ def test_rl_zoo3_train_reads_our_hyperparameters(tmp_path: Path) -> None:
         timeout=300,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    run = tmp_path / "ppo" / "lrm_gym-EnergyRouting-v1_1"
+    run = tmp_path / "ppo" / "lrm_gym-EnergyRouting-v2_1"
     assert (run / "lrm_gym-EnergyRouting-v2.zip").is_file()
     assert (run / "lrm_gym-EnergyRouting-v2" / "config.yml").is_file()
 
@@ -197,7 +197,7 @@ def test_flattened_observation_variant_trains_and_evaluates_on_the_dict_env(tmp_
     flat = "env_wrapper:[lrm_gym.MaskedActionFallback, lrm_gym.FlattenRoutingObservation]"
     done = train_tiny("ppo", tmp_path, flat, "policy:MlpPolicy")
     assert done.returncode == 0, done.stderr
-    run = tmp_path / "ppo" / "lrm_gym-EnergyRouting-Volatile-v1_1"
+    run = tmp_path / "ppo" / "lrm_gym-EnergyRouting-Volatile-v2_1"
     wrappers = (("lrm_gym.MaskedActionFallback", {}), ("lrm_gym.FlattenRoutingObservation", {}))
     env = gym.make(ENV, overrides={"horizon_slots": 2})
     policy = load_policy(last_model(run), "ppo", env, wrappers)
