@@ -251,3 +251,25 @@ def test_demo_is_the_quick_suite_and_can_restart(monkeypatch: pytest.MonkeyPatch
         ("quick", "somewhere", False, False),
         ("quick", "somewhere", True, False),
     ]
+
+
+@pytest.mark.parametrize("cost", ["auxiliary_kwh", "carbon_kg", "waste_kwh"])
+def test_the_benchmark_metrics_hold_every_cost_kind_as_the_env_counts_it(cost: str) -> None:
+    """``info["cost"]`` summed over an episode is the metric the benchmark tabulates for that cost kind."""
+    import gymnasium as gym
+
+    from agents.evaluation import METRICS, summarise
+
+    metric = {"auxiliary_kwh": "auxiliary_kwh", "carbon_kg": "auxiliary_carbon_kg", "waste_kwh": "waste_kwh"}[cost]
+    assert metric in METRICS
+    env = gym.make("lrm_gym/EnergyRouting-Volatile-v2", overrides={"horizon_slots": 6}, cost=cost)
+    _, info = env.reset(seed=3)
+    total, steps, episode_return, truncated = 0.0, 0, 0.0, False
+    rng = np.random.default_rng(0)
+    while not truncated:
+        action = int(rng.choice(np.flatnonzero(info["action_mask"])))
+        _, reward, _, truncated, info = env.step(action)
+        total, steps, episode_return = total + info["cost"], steps + 1, episode_return + float(reward)
+    metrics = summarise(info["totals"], 3, steps, episode_return).as_dict()
+    assert total > 0 or metrics[metric] == 0
+    assert info["totals"]["cost"] == pytest.approx(metrics[metric], rel=1e-9, abs=1e-12)
