@@ -7,9 +7,11 @@ location checks raise ``ValueError``, which :func:`agents.cli.main.main` prints 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from agents.benchmark.suite import SEED_LIMIT
 
@@ -60,3 +62,16 @@ def writable_file(path: str | Path, flag: str) -> Path:
     if file.exists() and not os.access(file, os.W_OK):
         raise ValueError(f"{flag} {file}: cannot write there (permission denied)")
     return file
+
+
+def json_object(text: str | None, flag: str) -> dict[str, Any]:
+    """A command-line JSON object (``--overrides``, ``--policy-kwargs``); absent means ``{}``."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{flag} is not valid JSON: {err}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{flag} must be a JSON object, got {type(value).__name__}")
+    return value

@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
+from agents.cli.checks import json_object
 from agents.datasets import dataset_path, record_dataset
 from agents.policies.analytic import POLICIES
 from lrm_gym.registration import env_id
-
-
-def _json_object(text: str | None, flag: str) -> dict[str, Any]:
-    if text is None:
-        return {}
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{flag} must be a JSON object: {err}") from None
-    if not isinstance(value, dict):
-        raise ValueError(f"{flag} must be a JSON object, got {text!r}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,8 +23,8 @@ def run(args: argparse.Namespace) -> int:
         episodes=args.episodes,
         seed=args.seed,
         algo=args.algo,
-        policy_kwargs=_json_object(args.policy_kwargs, "--policy-kwargs"),
-        overrides=_json_object(args.overrides, "--overrides"),
+        policy_kwargs=json_object(args.policy_kwargs, "--policy-kwargs"),
+        overrides=json_object(args.overrides, "--overrides"),
     )
     print(
         f"{args.name}: {dataset.total_episodes} episodes, {dataset.total_steps} steps in {dataset_path(args.name)}"

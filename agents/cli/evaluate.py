@@ -18,7 +18,7 @@ import gymnasium as gym
 import lrm_gym
 from agents.benchmark.statistics import mean_ci
 from agents.benchmark.suite import SEED_LIMIT
-from agents.cli.checks import seed, writable_file
+from agents.cli.checks import json_object, seed, writable_file
 from agents.evaluation import EpisodeMetrics, evaluate
 from agents.policies.analytic import POLICIES, make_policy
 from lrm_gym.registration import SCENARIO_IDS, env_id
@@ -55,18 +55,6 @@ def summary(episodes: Sequence[EpisodeMetrics]) -> dict[str, dict[str, float]]:
     return out
 
 
-def _json_arg(text: str | None, what: str) -> dict[str, Any]:
-    if not text:
-        return {}
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{what} is not valid JSON: {err}") from None
-    if not isinstance(value, dict):
-        raise ValueError(f"{what} must be a JSON object, got {type(value).__name__}")
-    return value
-
-
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
@@ -76,8 +64,8 @@ def run(args: argparse.Namespace) -> int:
     if args.seed + args.episodes > SEED_LIMIT:
         raise ValueError(f"--seed {args.seed} + --episodes {args.episodes} go past the last seed 2**32 - 1")
     env = resolve_env_id(args.env)
-    overrides = _json_arg(args.overrides, "--overrides")
-    kwargs = _json_arg(args.policy_kwargs, "--policy-kwargs")
+    overrides = json_object(args.overrides, "--overrides")
+    kwargs = json_object(args.policy_kwargs, "--policy-kwargs")
     out = Path(args.out) if args.out else Path("runs", "evaluate", f"{args.policy}_{env.split('/')[-1]}.json")
     writable_file(out, "--out")  # before the episodes, not after
     seeds = list(range(args.seed, args.seed + args.episodes))
