@@ -13,35 +13,14 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 import lrm_gym
-from lrm_gym.registration import SCENARIO_IDS, env_id
-
-
-class MaskedPolicy(Protocol):
-    """What records a dataset: SB3's ``predict`` with the ``action_masks`` keyword (analytic and learned policies)."""
-
-    def predict(
-        self,
-        observation: Any,
-        state: Any = None,
-        episode_start: Any = None,
-        deterministic: bool = True,
-        action_masks: np.ndarray | None = None,
-    ) -> tuple[Any, Any]: ...
-
-
-def resolve_env_id(name: str) -> str:
-    """An env id as given (``lrm_gym/...``), or the id of a shipped scenario name."""
-    if name in SCENARIO_IDS:
-        return env_id(name)
-    if name not in gym.registry:
-        raise ValueError(f"unknown env {name!r}: give a registered id or one of the scenarios {sorted(SCENARIO_IDS)}")
-    return name
+from agents.evaluation import MaskedPolicy
+from lrm_gym.registration import resolve_env_id
 
 
 def check_dataset_id(dataset_id: str) -> None:

@@ -31,6 +31,19 @@ class Policy(Protocol):
     ) -> tuple[Any, Any]: ...
 
 
+class MaskedPolicy(Protocol):
+    """A :class:`Policy` whose ``predict`` takes the ``action_masks`` keyword (analytic and learned policies)."""
+
+    def predict(
+        self,
+        observation: Any,
+        state: Any = None,
+        episode_start: Any = None,
+        deterministic: bool = True,
+        action_masks: np.ndarray | None = None,
+    ) -> tuple[Any, Any]: ...
+
+
 @dataclass(frozen=True)
 class EpisodeMetrics:
     """Totals of one evaluation episode. Energies in kWh, carbon in kg, waits in slots."""

@@ -36,6 +36,16 @@ def env_id(scenario: str | None = None) -> str:
     return f"{NAMESPACE}/EnergyRouting-{SCENARIO_IDS[scenario]}-v{VERSION}"
 
 
+def resolve_env_id(name: str) -> str:
+    """A registered id as given, or a shipped scenario name mapped to its id; anything else is a ``ValueError``."""
+    if name in gym.registry:
+        return name
+    if name in SCENARIO_IDS:
+        return env_id(name)
+    known = sorted(i for i in gym.registry if i.startswith(f"{NAMESPACE}/"))
+    raise ValueError(f"unknown env {name!r}; use a registered id {known} or a scenario {sorted(SCENARIO_IDS)}")
+
+
 def register_envs() -> None:
     """Register ``lrm_gym/EnergyRouting-v2`` and one id per shipped scenario; a second call does nothing."""
     ids = {env_id(): DEFAULT_SCENARIO} | {env_id(name): name for name in SCENARIO_IDS}

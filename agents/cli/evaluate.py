@@ -13,15 +13,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
-
 import lrm_gym
 from agents.benchmark.statistics import mean_ci
 from agents.benchmark.suite import SEED_LIMIT
 from agents.cli.checks import json_object, seed, writable_file
 from agents.evaluation import EpisodeMetrics, evaluate
 from agents.policies.analytic import POLICIES, make_policy
-from lrm_gym.registration import SCENARIO_IDS, env_id
+from lrm_gym.registration import env_id, resolve_env_id
 
 SHOWN = {
     "episode_return": "return",
@@ -33,16 +31,6 @@ SHOWN = {
     "mean_wait_slots": "mean wait (slots)",
 }
 """Metrics in the printed table (the JSON holds every metric)."""
-
-
-def resolve_env_id(name: str) -> str:
-    """A registered id, or a shipped scenario name mapped to its id; anything else is a ``ValueError``."""
-    if name in gym.registry:
-        return name
-    if name in SCENARIO_IDS:
-        return env_id(name)
-    known = sorted(i for i in gym.registry if i.startswith("lrm_gym/"))
-    raise ValueError(f"unknown env {name!r}; use a registered id {known} or a scenario {sorted(SCENARIO_IDS)}")
 
 
 def summary(episodes: Sequence[EpisodeMetrics]) -> dict[str, dict[str, float]]:

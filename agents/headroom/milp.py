@@ -26,9 +26,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from agents.headroom.plan import DROP, LEAVE, Plan, PlanValue, TaskOutcomes, mask_violations, plan_value, task_outcomes
 from agents.headroom.record import EpisodeRecord
 from lrm_gym.core.params import Params
+from lrm_gym.core.units import JOULES_PER_KJ, KJ_PER_KWH
 
-KJ = 1000.0
-KWH_IN_KJ = 3600.0
 DEFAULT_TIME_LIMIT_S = 60.0
 DEFAULT_MIP_REL_GAP = 1e-4  # HiGHS default; the dual bound is reported with every optimum
 _MAX_MASK_ROUNDS = 8
@@ -174,7 +173,7 @@ def _repair(params: Params, record: EpisodeRecord, plan: Plan, out: TaskOutcomes
     option, slot = plan.option.copy(), plan.slot.copy()
     capacity = params.model_capacity_tokens
     used: dict[tuple[int, int], float] = {}
-    price = params.reward_auxiliary_per_kwh / (KWH_IN_KJ * KJ)  # reward per joule at the dearer margin
+    price = params.reward_auxiliary_per_kwh / (KJ_PER_KWH * JOULES_PER_KJ)  # reward per joule at the dearer margin
     for j in np.flatnonzero(option >= 0):
         t = int(slot[j])
         o = int(option[j])
@@ -256,15 +255,15 @@ def _build(
     p = _Program()
     horizon = params.horizon_slots
     wait, drop = params.reward_waiting_per_task, params.reward_drop
-    price_aux = params.reward_auxiliary_per_kwh / KWH_IN_KJ  # reward per kJ
-    price_waste = params.reward_waste_per_kwh / KWH_IN_KJ
+    price_aux = params.reward_auxiliary_per_kwh / KJ_PER_KWH  # reward per kJ
+    price_waste = params.reward_waste_per_kwh / KJ_PER_KWH
     slack = params.class_slack[record.task_class]
-    energy = out.energy_j / KJ
+    energy = out.energy_j / JOULES_PER_KJ
 
     # Task columns: x[j, o, t] (dispatch), y[j] (left deferred at the end), z[j] (dropped at the end of slack).
     task_vars: list[list[tuple[int, int, int]]] = []
     by_slot: list[list[tuple[int, int, int]]] = [[] for _ in range(horizon)]  # (column, task, option)
-    max_demand = np.full(horizon, params.idle_j / KJ)
+    max_demand = np.full(horizon, params.idle_j / JOULES_PER_KJ)
     for j in range(record.n_tasks):
         a = int(record.task_slot[j])
         last = a + int(slack[j])
@@ -306,17 +305,17 @@ def _build(
         p.row(terms, -np.inf, params.queue_capacity - arrivals[t] - len(waiting_tasks))
 
     # Slot balance: demand - baseline = v - u, surplus u and deficit v (kJ).
-    baseline = record.supply_j[:horizon] / KJ
+    baseline = record.supply_j[:horizon] / JOULES_PER_KJ
     s = params.storage
     storage = s.capacity_j > 0
-    cap_kj = s.capacity_j / KJ
-    level = p.var(0.0, s.initial_j / KJ, s.initial_j / KJ) if storage else -1  # S_0 fixed
+    cap_kj = s.capacity_j / JOULES_PER_KJ
+    level = p.var(0.0, s.initial_j / JOULES_PER_KJ, s.initial_j / JOULES_PER_KJ) if storage else -1  # S_0 fixed
     for t in range(horizon):
         big = max(baseline[t], max_demand[t]) + 1.0
         u = p.var(price_waste, 0.0, big)
         v = p.var(price_aux, 0.0, big)
         p.row([(c, energy[j, o]) for c, j, o in by_slot[t]] + [(u, 1.0), (v, -1.0)],
-              baseline[t] - params.idle_j / KJ, baseline[t] - params.idle_j / KJ)  # fmt: skip
+              baseline[t] - params.idle_j / JOULES_PER_KJ, baseline[t] - params.idle_j / JOULES_PER_KJ)  # fmt: skip
         if not storage:
             continue  # waste = u, auxiliary = v: with non-negative prices the optimum takes u * v = 0
         level = _storage_rule(p, params, level, u, v, big, cap_kj, price_aux, price_waste)
@@ -360,7 +359,7 @@ def _storage_rule(
     """
     s = params.storage
     eta_c, eta_d = s.charge_efficiency, s.discharge_efficiency
-    max_c, max_d = s.max_charge_j / KJ, s.max_discharge_j / KJ
+    max_c, max_d = s.max_charge_j / JOULES_PER_KJ, s.max_discharge_j / JOULES_PER_KJ
     ch = p.var(-price_waste, 0.0, min(max_c, cap_kj / eta_c, big))
     dis = p.var(-price_aux, 0.0, min(max_d, cap_kj * eta_d, big))
     nxt = p.var(0.0, 0.0, cap_kj)

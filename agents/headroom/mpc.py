@@ -20,9 +20,8 @@ from scipy.optimize import linprog
 
 from agents.headroom import core_access
 from lrm_gym.core.params import Params
-
-KJ = 1000.0
-KWH_IN_KJ = 3600.0
+from lrm_gym.core.tables import SlotColumn
+from lrm_gym.core.units import JOULES_PER_KJ, KJ_PER_KWH
 
 
 @dataclass(frozen=True)
@@ -52,14 +51,13 @@ def fluid_tables(params: Params) -> FluidTables:
     tokens = energy / params.model_joules_per_token[params.option_model][None, :]
     quality = params.class_value[cls][:, None] * params.accuracy[cls, index]
     allowed = params.worst_tokens[cls] <= params.model_capacity_tokens[params.option_model][None, :]
-    return FluidTables(cls, index, weight, energy / KJ, tokens, quality, allowed)
+    return FluidTables(cls, index, weight, energy / JOULES_PER_KJ, tokens, quality, allowed)
 
 
 def arrival_rate_per_slot(params: Params) -> np.ndarray:
-    """Expected arrivals per slot of the episode (rate times the daily profile, docs/model.md section 5)."""
-    hour = (params.start_hour + np.arange(params.horizon_slots) * params.slot_seconds / 3600.0) % 24.0
-    profile = params.arrival_profile
-    return params.arrival_rate * profile[(hour * profile.size / 24.0).astype(np.int64) % profile.size]
+    """Expected arrivals per slot of the episode (rate times the daily profile, docs/model.md section 5): the
+    env's own per-slot table, so the planner and the simulator share the slot-to-hour arithmetic."""
+    return params.kernel.slot_tab[:, SlotColumn.ARRIVAL_RATE].copy()
 
 
 @dataclass(frozen=True)
@@ -101,8 +99,8 @@ def plan_slots(
     waste = aux + 1
     cost = np.zeros(n_vars)
     cost[:n_flow] = -np.broadcast_to(tables.quality, (horizon, k_types, n_opt)).ravel()
-    cost[aux] = params.reward_auxiliary_per_kwh / KWH_IN_KJ
-    cost[waste] = params.reward_waste_per_kwh / KWH_IN_KJ
+    cost[aux] = params.reward_auxiliary_per_kwh / KJ_PER_KWH
+    cost[waste] = params.reward_waste_per_kwh / KJ_PER_KWH
     upper = np.full(n_vars, np.inf)
     upper[:n_flow] = np.where(np.broadcast_to(tables.allowed, flow.shape), np.inf, 0.0).ravel()
 
@@ -117,8 +115,8 @@ def plan_slots(
             eq_rhs.append(counts[h, k])
             row += 1
     # balance: task energy + committed/idle + charge + waste = supply + discharge + aux
-    base = np.full(horizon, params.idle_j / KJ)
-    base[0] = committed_j / KJ
+    base = np.full(horizon, params.idle_j / JOULES_PER_KJ)
+    base[0] = committed_j / JOULES_PER_KJ
     for h in range(horizon):
         cols = [*flow[h].ravel().tolist(), int(aux[h]), int(waste[h])]
         vals = [*tables.energy_kj.ravel().tolist(), -1.0, 1.0]
@@ -129,19 +127,19 @@ def plan_slots(
         eq_rows += [row] * len(cols)
         eq_cols += cols
         eq_vals += vals
-        eq_rhs.append(supply_j[h] / KJ - base[h])
+        eq_rhs.append(supply_j[h] / JOULES_PER_KJ - base[h])
         row += 1
     if storage:
-        cap = s.capacity_j / KJ
+        cap = s.capacity_j / JOULES_PER_KJ
         for h in range(horizon):
             ch, dis, level = aux[h] + 2, aux[h] + 3, aux[h] + 4
-            upper[ch] = s.max_charge_j / KJ
-            upper[dis] = s.max_discharge_j / KJ
+            upper[ch] = s.max_charge_j / JOULES_PER_KJ
+            upper[dis] = s.max_discharge_j / JOULES_PER_KJ
             upper[level] = cap
             # level_h+1 = level_h + eta_c ch - dis / eta_d
             cols = [int(level), int(ch), int(dis)]
             vals = [1.0, -s.charge_efficiency, 1.0 / s.discharge_efficiency]
-            rhs = storage_j / KJ
+            rhs = storage_j / JOULES_PER_KJ
             if h > 0:
                 cols.append(int(aux[h - 1] + 4))
                 vals.append(-1.0)
@@ -184,7 +182,7 @@ def plan_slots(
         totals > 0, now / np.where(totals > 0, totals, 1.0), tables.allowed / tables.allowed.sum(1, keepdims=True)
     )
     demand = base + np.array([x[flow[h]].ravel() @ tables.energy_kj.ravel() for h in range(horizon)])
-    levels = np.concatenate([[storage_j / KJ], x[aux + 4]]) if storage else np.zeros(horizon + 1)
+    levels = np.concatenate([[storage_j / JOULES_PER_KJ], x[aux + 4]]) if storage else np.zeros(horizon + 1)
     return SlotPlan(mix, demand, levels)
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from agents.headroom.mpc import SlotPlan, arrival_rate_per_slot, expected_supply_ahead, fluid_tables, plan_slots
 from agents.policies.base import AnalyticPolicy
 from lrm_gym.core.params import Params
+from lrm_gym.core.units import SECONDS_PER_HOUR
 
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0  # Weyl sequence step: positions in a slot spread evenly over [0, 1)
 _CACHE_SLOTS = 256
@@ -40,7 +41,7 @@ class ForecastMPC(AnalyticPolicy):
             raise ValueError(f"horizon must be >= 1 slot, got {horizon}")
         if max_horizon < 1:
             raise ValueError(f"max_horizon must be >= 1 slot, got {max_horizon}")
-        if params.horizon_slots * params.slot_seconds > 24 * 3600:
+        if params.horizon_slots * params.slot_seconds > 24 * SECONDS_PER_HOUR:
             raise ValueError(
                 "ForecastMPC reads the slot off the hour of day: episodes longer than 24 h are not supported"
             )
@@ -49,7 +50,7 @@ class ForecastMPC(AnalyticPolicy):
         self._type = np.full((params.n_classes, params.max_difficulty + 2), -1)
         self._type[self.tables.cls, self.tables.index] = np.arange(self.tables.cls.size)
         self._arrivals = arrival_rate_per_slot(params)
-        self._slot_hours = params.slot_seconds / 3600.0
+        self._slot_hours = params.slot_seconds / SECONDS_PER_HOUR
         self._plans: dict[tuple[float, ...], SlotPlan] = {}
         self.plans_solved = 0
 

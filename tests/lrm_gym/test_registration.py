@@ -117,3 +117,10 @@ def _assert_same(a: object, b: object) -> None:
         np.testing.assert_array_equal(a, b)
     else:
         assert a == b and type(a) is type(b)
+
+
+def test_resolve_env_id_takes_ids_and_scenario_names_and_names_what_is_unknown() -> None:
+    assert lrm_gym.registration.resolve_env_id("volatile") == lrm_gym.env_id("volatile")
+    assert lrm_gym.registration.resolve_env_id("lrm_gym/EnergyRouting-v2") == "lrm_gym/EnergyRouting-v2"
+    with pytest.raises(ValueError, match="unknown env 'Nowhere-v9'"):
+        lrm_gym.registration.resolve_env_id("Nowhere-v9")
