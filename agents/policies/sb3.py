@@ -1,10 +1,9 @@
 """Saved Stable-Baselines3 models as policies of :func:`agents.evaluation.evaluate`.
 
-The env rejects masked actions with an error instead of remapping them. Algorithms that cannot use masks
-(PPO, A2C, DQN) therefore train behind :class:`lrm_gym.MaskedActionFallback` (a masked action runs the
-lowest valid action and costs a penalty), and :class:`LearnedPolicy` applies the same replacement in
-evaluation, so the agent is scored on the behaviour it was trained on (the penalty is a training signal
-only: evaluation scores the env's own reward).
+Algorithms that cannot use masks (PPO, A2C, DQN) train behind :class:`lrm_gym.MaskedActionFallback` (a
+masked action runs the lowest valid action and costs a penalty, a training signal the env's own default
+fallback does not charge), and :class:`LearnedPolicy` applies the same replacement in evaluation, so the
+agent is scored on the behaviour it was trained on, on the env's own reward, also on a ``strict=True`` env.
 """
 
 from __future__ import annotations
@@ -21,11 +20,12 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 import lrm_gym  # noqa: F401  (registers the env ids)
 from agents.policies.sb3_files import load_for_prediction
 from agents.training.hyperparams import MASKABLE, Wrappers, check_algo, wrapper_chain
+from lrm_gym.envs.compat import fallback_actions
 
 
 def fallback_action(mask: np.ndarray) -> int:
-    """The action :class:`lrm_gym.MaskedActionFallback` runs in place of a masked one: the lowest valid action."""
-    return int(np.flatnonzero(mask)[0])
+    """The action :class:`lrm_gym.MaskedActionFallback` (and the env's default) runs in place of a masked one."""
+    return int(fallback_actions(mask))
 
 
 class LearnedPolicy:

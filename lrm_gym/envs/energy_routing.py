@@ -42,7 +42,7 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray] | np.ndarray, np.int64]):
     slot closes: the baseline supply serves the slot's demand (task energy plus model idle energy), surplus
     charges storage or is wasted, deficit is met from storage or bought as auxiliary energy. The model
     follows Ellis-Mohr, Hartman and Varshney, *Energy-Aware Routing to Large Reasoning Models*
-    (arXiv 2601.00823); see the README's "Model" section for every equation.
+    (arXiv 2601.00823); docs/model.md states every equation and this contract in full.
 
     ## Action Space
 
