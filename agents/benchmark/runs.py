@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from agents.benchmark.suite import Suite
+from agents.benchmark.suite import Suite, applies
 from agents.evaluation import EpisodeMetrics, evaluate, make_eval_env
 
 TRAJECTORY_KEYS = ("baseline_j", "demand_j", "auxiliary_j", "waste_j", "charge_j", "discharge_j")
@@ -81,6 +81,8 @@ def plan(suite: Suite, out_dir: str | Path) -> list[RunSpec]:
     runs: list[RunSpec] = []
     for scenario in suite.scenarios:
         for entry in suite.learned:
+            if not applies(entry.scenarios, scenario.name):
+                continue
             for seed in entry.seeds:
                 runs.append(
                     RunSpec(
@@ -104,6 +106,8 @@ def plan(suite: Suite, out_dir: str | Path) -> list[RunSpec]:
                 )
     if suite.headroom is not None:
         for scenario in suite.scenarios:
+            if not applies(suite.headroom.scenarios, scenario.name):
+                continue
             for information in suite.headroom.information:
                 runs.append(
                     RunSpec(

@@ -40,6 +40,11 @@ def _shorthand(data: Any, key: str) -> Any:
     return data
 
 
+def applies(subset: tuple[str, ...] | None, scenario: str) -> bool:
+    """Whether an entry restricted to ``subset`` (``None``: every scenario) runs on ``scenario``."""
+    return subset is None or scenario in subset
+
+
 class ScenarioEntry(_Strict):
     """A shipped scenario, by name, with optional env overrides (for training and evaluation)."""
 
@@ -92,6 +97,7 @@ class LearnedEntry(_Strict):
     eval_episodes: PositiveInt = 3
     hyperparams: dict[str, Any] = {}
     conf_file: StrictStr | None = None
+    scenarios: tuple[StrictStr, ...] | None = None  # only these of the suite's scenarios (default: all)
     backend: Literal["sb3", "rllib"] = "sb3"  # training library (agents/training/rllib.py for rllib)
     model: Literal["last", "best"] = "last"  # sb3: evaluate the final model or the callback's best_model.zip
 
@@ -113,6 +119,7 @@ class HeadroomEntry(_Strict):
     time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 60.0  # per HiGHS solve
     branch_and_bound: bool = False  # after relaxation, rounding and fix-and-branch, a full branch and bound
     information: tuple[Literal["hindsight", "expected"], ...] = ("hindsight",)
+    scenarios: tuple[StrictStr, ...] | None = None  # only these of the suite's scenarios (default: all)
 
     @pydantic.field_validator("information")
     @classmethod
@@ -186,6 +193,13 @@ class SuiteFile(_Strict):
         if not labels:
             raise ValueError("no analytic or learned policies")
         _distinct(labels, "policy labels; give entries a distinct 'label'")
+        names = {s.name for s in self.scenarios}
+        subsets = [(f"learned[{i}]", e.scenarios) for i, e in enumerate(self.learned)]
+        subsets.append(("headroom", self.headroom.scenarios if self.headroom else None))
+        for where, subset in subsets:
+            unknown = sorted(set(subset or ()) - names)
+            if unknown:
+                raise ValueError(f"{where}.scenarios: {unknown} are not scenarios of this suite {sorted(names)}")
         reserved = sorted(set(labels) & set(RESERVED_LABELS))
         if reserved:
             raise ValueError(f"labels {reserved} are reserved for the optimum runs; choose another 'label'")

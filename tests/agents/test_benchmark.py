@@ -219,6 +219,8 @@ def test_local_executor_keeps_other_runs_when_one_fails(workers: int) -> None:
         (("[hindsight, expected]", "[expected]"), "headroom.information: the gaps are to the hindsight optimum"),
         (("time_limit_s: 20", "time_limit_s: 0"), "headroom.time_limit_s: input should be greater than 0"),
         (("label: largest", "label: hindsight-optimum"), "reserved for the optimum runs"),
+        (("time_limit_s: 20", "time_limit_s: 20\n  scenarios: [solar]"), "headroom.scenarios: ['solar'] are not"),
+        (("eval_episodes: 1\n", "eval_episodes: 1\n    scenarios: [x]\n"), "learned[0].scenarios: ['x'] are not"),
     ],
 )
 def test_bad_suites_fail_before_any_run(
@@ -241,6 +243,20 @@ def test_suite_errors_name_the_file_and_every_key_path(tmp_path: Path) -> None:
     message = str(info.value)
     assert message.startswith(f"suite {path}: ")
     assert "eval.seeds[0]: " in message and "learned[0].n_timesteps: " in message
+
+
+def test_learned_and_headroom_entries_can_be_restricted_to_some_scenarios(tmp_path: Path) -> None:
+    text = TINY_SUITE.replace(
+        "  - {name: volatile, overrides: {horizon_slots: 2}}",
+        "  - {name: volatile, overrides: {horizon_slots: 2}}\n  - {name: solar, overrides: {horizon_slots: 2}}",
+    )
+    text = text.replace("eval_episodes: 1\n", "eval_episodes: 1\n    scenarios: [solar]\n")
+    text = text.replace("time_limit_s: 20", "time_limit_s: 20\n  scenarios: [volatile]")  # fmt: skip
+    runs = plan(load_suite(write_suite(tmp_path, text)), tmp_path / "out")
+    where = {(r.kind, r.scenario) for r in runs}
+    assert ("learned", "solar") in where and ("learned", "volatile") not in where
+    assert ("optimum", "volatile") in where and ("optimum", "solar") not in where
+    assert ("analytic", "solar") in where and ("analytic", "volatile") in where
 
 
 def test_suite_shorthands_and_defaults(tmp_path: Path) -> None:
