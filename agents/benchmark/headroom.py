@@ -194,8 +194,12 @@ def plot_headroom(rows: Sequence[Row], optima: Mapping[str, ScenarioOptimum], pa
     scenarios = [s for s in optima if any(r.scenario == s for r in rows)]
     if not scenarios:
         raise ValueError("no scenario has both results and an optimum")
-    fig, axes = plt.subplots(1, len(scenarios), figsize=(3.2 * len(scenarios), 3.8), squeeze=False)
-    for ax, scenario in zip(axes[0], scenarios, strict=True):
+    ncols = min(4, len(scenarios))
+    nrows = -(-len(scenarios) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 3.9 * nrows), squeeze=False)
+    for ax in axes.flat[len(scenarios) :]:
+        ax.set_visible(False)
+    for ax, scenario in zip(axes.flat, scenarios, strict=False):
         mine = [r for r in rows if r.scenario == scenario]
         x = np.arange(len(mine))
         errors = [0.0 if np.isnan(r.ci["episode_return"]) else r.ci["episode_return"] for r in mine]
@@ -207,7 +211,8 @@ def plot_headroom(rows: Sequence[Row], optima: Mapping[str, ScenarioOptimum], pa
         ax.set_xticks(x, [r.label for r in mine], rotation=60, ha="right", fontsize=7)
         ax.set_title(scenario, fontsize=9)
         ax.axhline(0.0, color="grey", linewidth=0.5)
-    axes[0][0].set_ylabel("episode return")
+    for row in axes:
+        row[0].set_ylabel("episode return")
     axes[0][0].legend(fontsize=7, loc="lower left")
     fig.suptitle("Mean return (95% CI; blue analytic, orange learned) against the hindsight optimum", fontsize=9)
     fig.tight_layout()

@@ -157,8 +157,8 @@ def markdown(report: Report) -> str:
     reused = f" ({report.reused} of them finished earlier and reused)" if report.reused else ""
     lines.append(
         f"Wall time {report.wall_seconds / 60:.1f} min for {len(report.results) + len(report.errors)} runs"
-        f"{reused} with {report.workers} worker(s), backend `{report.backend}`, on {report.machine}. "
-        "Reproduce with:"
+        f"{reused} with {report.workers} worker(s), backend `{report.backend}`, on {report.machine}; the runs' "
+        f"own wall times sum to {sum(r.wall_seconds for r in report.results) / 60:.1f} min. Reproduce with:"
     )
     lines += ["", "```bash", report.command, "```", ""]
     return "\n".join(lines)
