@@ -73,6 +73,7 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray] | np.ndarray, np.int64]):
     | `task`    | one-hot class, difficulty estimate, prompt kilotokens, slack slots, age slots                 |
     | `options` | per option: expected energy, energy std, expected accuracy, capacity left fraction, feasible |
     | `energy`  | baseline this slot, demand committed this slot, storage, supply forecast, price, sin/cos hour |
+    | `grid`    | only with ``auxiliary.carbon_trace``: carbon intensity this slot and its forecasts (kg/kWh)   |
     | `queue`   | tasks queued, tasks left to decide this slot, a preview of the next tasks                     |
 
     Task energies are in units of the reference policy's mean task energy and slot energies in units of
@@ -81,9 +82,10 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray] | np.ndarray, np.int64]):
     ## Rewards
 
     At dispatch, the class ``value`` of a correct answer (``reward.quality: sampled``) or ``value`` times
-    P(correct) (``expected``). At each slot close, minus ``auxiliary_per_kwh`` per kWh of auxiliary energy,
-    minus ``waste_per_kwh`` per kWh of wasted baseline, minus ``waiting_per_task`` per deferred task; minus
-    ``drop`` per dropped task. Each component is in ``info`` (``reward_quality``, ``reward_auxiliary``,
+    P(correct) (``expected``). At each slot close, minus ``auxiliary_per_kwh`` per kWh of auxiliary energy
+    (plus ``carbon_per_kg`` per kg of its CO2 and ``price_weight`` per unit of its cost, at the slot's carbon
+    intensity and price), minus ``waste_per_kwh`` per kWh of wasted baseline, minus ``waiting_per_task`` per
+    deferred task; minus ``drop`` per dropped task. Each component is in ``info`` (``reward_quality``, ``reward_auxiliary``,
     ``reward_waste``, ``reward_waiting``, ``reward_drop``).
 
     ## Starting State
@@ -127,11 +129,19 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray] | np.ndarray, np.int64]):
     ``observation``: ``"dict"`` (default) or ``"flat"``. ``strict``: ``True`` makes a masked action an error
     (default ``False``). ``masked_action_penalty``: subtracted from the reward of a step whose action was
     masked (default ``0.0``, so returns are the model's). ``cost``: what ``info["cost"]`` measures,
-    ``"auxiliary_kwh"`` (default: auxiliary energy bought, kWh), ``"carbon_kg"`` (its carbon, kg) or
-    ``"waste_kwh"`` (baseline energy wasted, kWh), summed over the slots closed during the step.
+    ``"auxiliary_kwh"`` (default: auxiliary energy bought, kWh), ``"carbon_kg"`` (its carbon, kg),
+    ``"auxiliary_cost"`` (what it cost, in the price's currency) or ``"waste_kwh"`` (baseline energy wasted,
+    kWh), summed over the slots closed during the step.
 
     ## Version History
 
+    * v2 (later additions, opt-in, leaving every earlier v2 episode identical): measured grid signals, the
+      scenario options ``auxiliary.carbon_trace`` and ``auxiliary.price_trace`` (the auxiliary energy's carbon
+      intensity and price per slot from a measured series, window drawn at reset; with a carbon series the
+      observation gains a ``grid`` key of carbon now and its forecasts), ``reward.carbon_per_kg`` and
+      ``reward.price_weight``, ``supply.trace_start`` (trace replays aligned to whole days or a date range),
+      the ``cost="auxiliary_cost"`` kind, and the ids ``GridCaisoCarbonSummer``, ``GridCaisoCarbonWinter`` and
+      ``GridErcotPriceSummer``.
     * v2: An arrival rejected by a full queue takes its random draws like an accepted one, so the random
       stream, and with it every later arrival, forecast and outcome, no longer depends on how full the router
       kept the queue (an episode's exogenous record is a function of the seed alone). Episodes in which the
