@@ -68,12 +68,17 @@ def resample_mean(values: np.ndarray, row_seconds: float, slot_seconds: float) -
     if abs(rows_per_slot - round(rows_per_slot)) < 1e-9 and round(rows_per_slot) >= 1:
         k = round(rows_per_slot)  # whole rows per slot: the plain mean of each slot's rows
         return values[: n_slots * k].reshape(n_slots, k).mean(axis=1)
-    # the integral of the held series at each slot edge (in row units), piecewise linear between rows
-    cumulative = np.concatenate([[0.0], np.cumsum(values)])
-    edges = np.minimum(np.arange(n_slots + 1) * rows_per_slot, values.size)
-    whole = np.minimum(np.floor(edges).astype(np.int64), values.size - 1)
-    integral = cumulative[whole] + (edges - whole) * values[whole]
-    return np.diff(integral) / rows_per_slot
+    # each slot [a, b) (in row units) sums the rows it overlaps, weighted by the overlap: local sums, so a
+    # slot inside one row takes that row's value to the last bit
+    lower = np.arange(n_slots) * rows_per_slot
+    upper = lower + rows_per_slot
+    first = np.floor(lower + 1e-9).astype(np.int64)
+    total = np.zeros(n_slots)
+    for m in range(math.ceil(rows_per_slot) + 1):
+        k = first + m
+        overlap = np.clip(np.minimum(upper, k + 1) - np.maximum(lower, k), 0.0, None)
+        total += np.where(overlap > 1e-12, values[np.minimum(k, values.size - 1)] * overlap, 0.0)
+    return total / rows_per_slot
 
 
 def sample_at_slot_starts(values: np.ndarray, row_seconds: float, slot_seconds: float, n_slots: int) -> np.ndarray:

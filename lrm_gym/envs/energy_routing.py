@@ -85,8 +85,8 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray] | np.ndarray, np.int64]):
     P(correct) (``expected``). At each slot close, minus ``auxiliary_per_kwh`` per kWh of auxiliary energy
     (plus ``carbon_per_kg`` per kg of its CO2 and ``price_weight`` per unit of its cost, at the slot's carbon
     intensity and price), minus ``waste_per_kwh`` per kWh of wasted baseline, minus ``waiting_per_task`` per
-    deferred task; minus ``drop`` per dropped task. Each component is in ``info`` (``reward_quality``, ``reward_auxiliary``,
-    ``reward_waste``, ``reward_waiting``, ``reward_drop``).
+    deferred task; minus ``drop`` per dropped task. Each component is in ``info`` (``reward_quality``,
+    ``reward_auxiliary``, ``reward_waste``, ``reward_waiting``, ``reward_drop``).
 
     ## Starting State
 
