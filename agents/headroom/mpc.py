@@ -75,6 +75,7 @@ def plan_slots(
     supply_j: np.ndarray,
     storage_j: float,
     arrivals: np.ndarray,
+    auxiliary_per_kwh: float | None = None,
 ) -> SlotPlan:
     """Solve the program for the current slot (``h = 0``) and ``len(supply_j) - 1`` slots after it.
 
@@ -84,6 +85,8 @@ def plan_slots(
         supply_j: supply of each planned slot: observed, forecast, then expected.
         storage_j: storage level now.
         arrivals: expected arrivals of the slots after the current one (``len(supply_j) - 1``).
+        auxiliary_per_kwh: the reward charged per kWh of auxiliary energy in every planned slot (default
+            ``reward.auxiliary_per_kwh``; :func:`auxiliary_weight_per_kwh` adds the carbon and price weights).
     """
     horizon = supply_j.size
     k_types, n_opt = tables.energy_kj.shape
@@ -99,7 +102,7 @@ def plan_slots(
     waste = aux + 1
     cost = np.zeros(n_vars)
     cost[:n_flow] = -np.broadcast_to(tables.quality, (horizon, k_types, n_opt)).ravel()
-    cost[aux] = params.reward_auxiliary_per_kwh / KJ_PER_KWH
+    cost[aux] = (params.reward_auxiliary_per_kwh if auxiliary_per_kwh is None else auxiliary_per_kwh) / KJ_PER_KWH
     cost[waste] = params.reward_waste_per_kwh / KJ_PER_KWH
     upper = np.full(n_vars, np.inf)
     upper[:n_flow] = np.where(np.broadcast_to(tables.allowed, flow.shape), np.inf, 0.0).ravel()
@@ -184,6 +187,18 @@ def plan_slots(
     demand = base + np.array([x[flow[h]].ravel() @ tables.energy_kj.ravel() for h in range(horizon)])
     levels = np.concatenate([[storage_j / JOULES_PER_KJ], x[aux + 4]]) if storage else np.zeros(horizon + 1)
     return SlotPlan(mix, demand, levels)
+
+
+def auxiliary_weight_per_kwh(params: Params, price_per_kwh: float, carbon_g_per_kwh: float) -> float:
+    """The reward charged per kWh of auxiliary energy at a slot's price and carbon intensity (docs/model.md
+    section 11): ``auxiliary_per_kwh + carbon_per_kg * carbon / 1000 + price_weight * price``."""
+    if params.reward_carbon_per_kg == 0.0 and params.reward_price_weight == 0.0:
+        return params.reward_auxiliary_per_kwh
+    return (
+        params.reward_auxiliary_per_kwh
+        + params.reward_carbon_per_kg * carbon_g_per_kwh * 1e-3
+        + params.reward_price_weight * price_per_kwh
+    )
 
 
 def expected_supply_ahead(

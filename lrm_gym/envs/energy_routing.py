@@ -135,13 +135,6 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray] | np.ndarray, np.int64]):
 
     ## Version History
 
-    * v2 (later additions, opt-in, leaving every earlier v2 episode identical): measured grid signals, the
-      scenario options ``auxiliary.carbon_trace`` and ``auxiliary.price_trace`` (the auxiliary energy's carbon
-      intensity and price per slot from a measured series, window drawn at reset; with a carbon series the
-      observation gains a ``grid`` key of carbon now and its forecasts), ``reward.carbon_per_kg`` and
-      ``reward.price_weight``, ``supply.trace_start`` (trace replays aligned to whole days or a date range),
-      the ``cost="auxiliary_cost"`` kind, and the ids ``GridCaisoCarbonSummer``, ``GridCaisoCarbonWinter`` and
-      ``GridErcotPriceSummer``.
     * v2: An arrival rejected by a full queue takes its random draws like an accepted one, so the random
       stream, and with it every later arrival, forecast and outcome, no longer depends on how full the router
       kept the queue (an episode's exogenous record is a function of the seed alone). Episodes in which the
@@ -151,6 +144,13 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray] | np.ndarray, np.int64]):
       the error), masks in ``info`` are bool (were int8), ``info`` gains ``masked_action``,
       ``executed_action`` and ``cost``, and the make kwargs ``observation``, ``strict``,
       ``masked_action_penalty`` and ``cost``.
+      Added later in v2, opt-in, leaving every earlier v2 episode identical: measured grid signals, the
+      scenario options ``auxiliary.carbon_trace`` and ``auxiliary.price_trace`` (the auxiliary energy's carbon
+      intensity and price per slot from a measured series, window drawn at reset; with a carbon series the
+      observation gains a ``grid`` key of carbon now and its forecasts), ``reward.carbon_per_kg`` and
+      ``reward.price_weight``, ``supply.trace_start`` (trace replays aligned to whole days or a date range),
+      the ``cost="auxiliary_cost"`` kind, and the ids ``GridCaisoCarbonSummer``, ``GridCaisoCarbonWinter`` and
+      ``GridErcotPriceSummer``.
     * v1: The simulator core is compiled and every env draws from its own random stream (xoshiro256**,
       :mod:`lrm_gym.core.rng`). Same model, spaces, rewards and distributions as v0, but a seed gives other
       episodes than it did in v0, so results are not comparable seed for seed. Vector envs seed sub-env ``i``
