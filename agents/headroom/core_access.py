@@ -51,6 +51,14 @@ def supply_path(env: gym.Env) -> np.ndarray:
     return _state(env).supply_path[0].copy()
 
 
+def auxiliary_weights(env: gym.Env) -> np.ndarray:
+    """The reward per kWh of auxiliary energy in each slot of the current episode (docs/model.md section 11):
+    ``auxiliary_per_kwh``, plus the carbon and price weights at the slot's measured carbon and price."""
+    from lrm_gym.core.grid import episode_auxiliary_weights
+
+    return episode_auxiliary_weights(params_of(env), _state(env))
+
+
 def forecast(env: gym.Env) -> np.ndarray:
     """The forecast (J) the router sees in the current slot (a copy)."""
     return _state(env).forecast_j[0].copy()

@@ -86,7 +86,8 @@ def plan_slots(
         storage_j: storage level now.
         arrivals: expected arrivals of the slots after the current one (``len(supply_j) - 1``).
         auxiliary_per_kwh: the reward charged per kWh of auxiliary energy in every planned slot (default
-            ``reward.auxiliary_per_kwh``; :func:`auxiliary_weight_per_kwh` adds the carbon and price weights).
+            ``reward.auxiliary_per_kwh``; :func:`lrm_gym.core.grid.auxiliary_weight_per_kwh` adds the carbon and
+            price weights).
     """
     horizon = supply_j.size
     k_types, n_opt = tables.energy_kj.shape
@@ -187,18 +188,6 @@ def plan_slots(
     demand = base + np.array([x[flow[h]].ravel() @ tables.energy_kj.ravel() for h in range(horizon)])
     levels = np.concatenate([[storage_j / JOULES_PER_KJ], x[aux + 4]]) if storage else np.zeros(horizon + 1)
     return SlotPlan(mix, demand, levels)
-
-
-def auxiliary_weight_per_kwh(params: Params, price_per_kwh: float, carbon_g_per_kwh: float) -> float:
-    """The reward charged per kWh of auxiliary energy at a slot's price and carbon intensity (docs/model.md
-    section 11): ``auxiliary_per_kwh + carbon_per_kg * carbon / 1000 + price_weight * price``."""
-    if params.reward_carbon_per_kg == 0.0 and params.reward_price_weight == 0.0:
-        return params.reward_auxiliary_per_kwh
-    return (
-        params.reward_auxiliary_per_kwh
-        + params.reward_carbon_per_kg * carbon_g_per_kwh * 1e-3
-        + params.reward_price_weight * price_per_kwh
-    )
 
 
 def expected_supply_ahead(

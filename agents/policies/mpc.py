@@ -10,15 +10,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from agents.headroom.mpc import (
-    SlotPlan,
-    arrival_rate_per_slot,
-    auxiliary_weight_per_kwh,
-    expected_supply_ahead,
-    fluid_tables,
-    plan_slots,
-)
+from agents.headroom.mpc import SlotPlan, arrival_rate_per_slot, expected_supply_ahead, fluid_tables, plan_slots
 from agents.policies.base import AnalyticPolicy
+from lrm_gym.core.grid import auxiliary_weight_per_kwh
 from lrm_gym.core.params import Params
 from lrm_gym.core.tables import SlotColumn
 from lrm_gym.core.units import SECONDS_PER_HOUR

@@ -21,7 +21,15 @@ from lrm_gym.core.params import Params
 from lrm_gym.core.state import IntField, State
 from lrm_gym.core.tables import KernelTables, SlotColumn
 
-__all__ = ["draw_windows", "episode_grid", "grid_features", "slot_carbon", "slot_price"]
+__all__ = [
+    "auxiliary_weight_per_kwh",
+    "draw_windows",
+    "episode_auxiliary_weights",
+    "episode_grid",
+    "grid_features",
+    "slot_carbon",
+    "slot_price",
+]
 
 
 @inlined
@@ -76,3 +84,27 @@ def episode_grid(params: Params, state: State, row: int = 0) -> dict[str, np.nda
         out[name] = series.values[start : start + horizon].copy()
         out[f"{key}_start"] = np.datetime64(round(series.slot_time_s(start)), "s")
     return out
+
+
+def auxiliary_weight_per_kwh(params: Params, price_per_kwh: float, carbon_g_per_kwh: float) -> float:
+    """The reward charged per kWh of auxiliary energy at a slot's price and carbon intensity (docs/model.md
+    section 11): ``auxiliary_per_kwh + carbon_per_kg * carbon / 1000 + price_weight * price``; exactly
+    ``auxiliary_per_kwh`` when both weights are 0."""
+    if params.reward_carbon_per_kg == 0.0 and params.reward_price_weight == 0.0:
+        return params.reward_auxiliary_per_kwh
+    return (
+        params.reward_auxiliary_per_kwh
+        + params.reward_carbon_per_kg * carbon_g_per_kwh * 1e-3
+        + params.reward_price_weight * price_per_kwh
+    )
+
+
+def episode_auxiliary_weights(params: Params, state: State, row: int = 0) -> np.ndarray:
+    """:func:`auxiliary_weight_per_kwh` for every slot of row ``row``'s current episode."""
+    grid = episode_grid(params, state, row)
+    return np.array(
+        [
+            auxiliary_weight_per_kwh(params, float(price), float(carbon))
+            for price, carbon in zip(grid["price_per_kwh"], grid["carbon_g_per_kwh"], strict=True)
+        ]
+    )
