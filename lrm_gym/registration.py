@@ -23,6 +23,9 @@ SCENARIO_IDS: dict[str, str] = {
     "solar-battery-greensboro-summer": "SolarBatteryGreensboroSummer",
     "solar-battery-greensboro-winter": "SolarBatteryGreensboroWinter",
     "wind-offshore-california": "WindOffshoreCalifornia",
+    "grid-caiso-carbon-summer": "GridCaisoCarbonSummer",
+    "grid-caiso-carbon-winter": "GridCaisoCarbonWinter",
+    "grid-ercot-price-summer": "GridErcotPriceSummer",
 }
 """Shipped scenario name -> the CamelCase part of its env id ``lrm_gym/EnergyRouting-<Name>-v2``."""
 

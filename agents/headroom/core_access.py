@@ -51,6 +51,14 @@ def supply_path(env: gym.Env) -> np.ndarray:
     return _state(env).supply_path[0].copy()
 
 
+def auxiliary_weights(env: gym.Env) -> np.ndarray:
+    """The reward per kWh of auxiliary energy in each slot of the current episode (docs/model.md section 11):
+    ``auxiliary_per_kwh``, plus the carbon and price weights at the slot's measured carbon and price."""
+    from lrm_gym.core.grid import episode_auxiliary_weights
+
+    return episode_auxiliary_weights(params_of(env), _state(env))
+
+
 def forecast(env: gym.Env) -> np.ndarray:
     """The forecast (J) the router sees in the current slot (a copy)."""
     return _state(env).forecast_j[0].copy()
@@ -107,12 +115,17 @@ def slot_balance(params: Params, baseline_j: float, demand_j: float, storage_j: 
 def mean_supply_j(params: Params) -> np.ndarray:
     """What an operator knows of the supply before seeing it: its mean per slot (J), horizon plus forecast long.
 
-    Solar: the mean daily shape (``mean * pi * shape(t)``, docs/model.md section 2); every other kind: the mean
-    (a trace starts at a uniformly random row, so its mean over starts is flat).
+    Solar: the mean daily shape (``mean * pi * shape(t)``, docs/model.md section 2); a trace with
+    ``supply.trace_start``: the mean over its candidate windows (whole days of a season have a daily shape);
+    every other kind: the mean (a trace from a uniformly random row has a flat mean over starts).
     """
     from lrm_gym.core.supply import solar_shape
 
     length = params.horizon_slots + params.supply.forecast_horizon
     if params.supply.kind == "solar":
         return params.supply.mean_j * np.pi * solar_shape(params.start_hour, params.slot_seconds, length)
+    starts = params.supply.trace_starts
+    if params.supply.kind == "trace" and starts.size > 0:
+        rows = params.kernel.supply_shape[:length].astype(np.int64)  # the row each slot holds
+        return params.kernel.trace[starts[:, None] + rows[None, :]].mean(axis=0)
     return np.full(length, params.supply.mean_j)

@@ -173,9 +173,9 @@ def _repair(params: Params, record: EpisodeRecord, plan: Plan, out: TaskOutcomes
     option, slot = plan.option.copy(), plan.slot.copy()
     capacity = params.model_capacity_tokens
     used: dict[tuple[int, int], float] = {}
-    price = params.reward_auxiliary_per_kwh / (KJ_PER_KWH * JOULES_PER_KJ)  # reward per joule at the dearer margin
     for j in np.flatnonzero(option >= 0):
         t = int(slot[j])
+        price = record.auxiliary_per_kwh[t] / (KJ_PER_KWH * JOULES_PER_KJ)  # reward per joule at the dearer margin
         o = int(option[j])
         model = int(params.option_model[o])
         if out.worst_tokens[j, o] > capacity[model] - used.get((t, model), 0.0):
@@ -255,7 +255,7 @@ def _build(
     p = _Program()
     horizon = params.horizon_slots
     wait, drop = params.reward_waiting_per_task, params.reward_drop
-    price_aux = params.reward_auxiliary_per_kwh / KJ_PER_KWH  # reward per kJ
+    price_auxiliary = record.auxiliary_per_kwh / KJ_PER_KWH  # reward per kJ, per slot (carbon and price weights)
     price_waste = params.reward_waste_per_kwh / KJ_PER_KWH
     slack = params.class_slack[record.task_class]
     energy = out.energy_j / JOULES_PER_KJ
@@ -312,6 +312,7 @@ def _build(
     level = p.var(0.0, s.initial_j / JOULES_PER_KJ, s.initial_j / JOULES_PER_KJ) if storage else -1  # S_0 fixed
     for t in range(horizon):
         big = max(baseline[t], max_demand[t]) + 1.0
+        price_aux = float(price_auxiliary[t])
         u = p.var(price_waste, 0.0, big)
         v = p.var(price_aux, 0.0, big)
         p.row([(c, energy[j, o]) for c, j, o in by_slot[t]] + [(u, 1.0), (v, -1.0)],

@@ -75,6 +75,7 @@ def plan_slots(
     supply_j: np.ndarray,
     storage_j: float,
     arrivals: np.ndarray,
+    auxiliary_per_kwh: float | None = None,
 ) -> SlotPlan:
     """Solve the program for the current slot (``h = 0``) and ``len(supply_j) - 1`` slots after it.
 
@@ -84,6 +85,9 @@ def plan_slots(
         supply_j: supply of each planned slot: observed, forecast, then expected.
         storage_j: storage level now.
         arrivals: expected arrivals of the slots after the current one (``len(supply_j) - 1``).
+        auxiliary_per_kwh: the reward charged per kWh of auxiliary energy in every planned slot (default
+            ``reward.auxiliary_per_kwh``; :func:`lrm_gym.core.grid.auxiliary_weight_per_kwh` adds the carbon and
+            price weights).
     """
     horizon = supply_j.size
     k_types, n_opt = tables.energy_kj.shape
@@ -99,7 +103,7 @@ def plan_slots(
     waste = aux + 1
     cost = np.zeros(n_vars)
     cost[:n_flow] = -np.broadcast_to(tables.quality, (horizon, k_types, n_opt)).ravel()
-    cost[aux] = params.reward_auxiliary_per_kwh / KJ_PER_KWH
+    cost[aux] = (params.reward_auxiliary_per_kwh if auxiliary_per_kwh is None else auxiliary_per_kwh) / KJ_PER_KWH
     cost[waste] = params.reward_waste_per_kwh / KJ_PER_KWH
     upper = np.full(n_vars, np.inf)
     upper[:n_flow] = np.where(np.broadcast_to(tables.allowed, flow.shape), np.inf, 0.0).ravel()

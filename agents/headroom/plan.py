@@ -122,7 +122,7 @@ def plan_value(params: Params, record: EpisodeRecord, plan: Plan, outcomes: Task
         storage.append(level)
         aux_j += auxiliary
         waste_j += waste
-        aux_r -= params.reward_auxiliary_per_kwh * (auxiliary / JOULES_PER_KWH)
+        aux_r -= record.auxiliary_per_kwh[t] * (auxiliary / JOULES_PER_KWH)
         waste_r -= params.reward_waste_per_kwh * (waste / JOULES_PER_KWH)
     return PlanValue(quality, aux_r, waste_r, waiting, drop, aux_j, waste_j, demand, np.array(storage))
 

@@ -42,6 +42,7 @@ class EpisodeRecord:
     overrides: Mapping[str, Any] | None
     seed: int
     supply_j: np.ndarray  # (T + H,) baseline per slot (the last H slots only feed forecasts)
+    auxiliary_per_kwh: np.ndarray  # (T,) reward charged per kWh of auxiliary energy in each slot
     forecast_j: np.ndarray  # (T, H) forecast seen in each slot; NaN in slots where no decision was asked
     task_slot: np.ndarray  # (N,) arrival slot
     task_class: np.ndarray  # (N,)
@@ -118,6 +119,7 @@ def record_episode(
         obs, info = env.reset(seed=seed)
         reset_reward = float(sum(info["totals"][k] for k in REWARD_KEYS))
         supply = core_access.supply_path(env)
+        auxiliary_per_kwh = core_access.auxiliary_weights(env)
         total, slot_seen, truncated = 0.0, -1, False
         while True:
             if not truncated and info["slot"] != slot_seen:
@@ -154,6 +156,7 @@ def record_episode(
         overrides=dict(overrides) if overrides else None,
         seed=seed,
         supply_j=supply,
+        auxiliary_per_kwh=auxiliary_per_kwh,
         forecast_j=forecast,
         task_slot=cat[0].astype(np.int64),
         task_class=cat[1].astype(np.int64),

@@ -12,7 +12,9 @@ import numpy as np
 
 from agents.headroom.mpc import SlotPlan, arrival_rate_per_slot, expected_supply_ahead, fluid_tables, plan_slots
 from agents.policies.base import AnalyticPolicy
+from lrm_gym.core.grid import auxiliary_weight_per_kwh
 from lrm_gym.core.params import Params
+from lrm_gym.core.tables import SlotColumn
 from lrm_gym.core.units import SECONDS_PER_HOUR
 
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0  # Weyl sequence step: positions in a slot spread evenly over [0, 1)
@@ -24,9 +26,12 @@ class ForecastMPC(AnalyticPolicy):
     at most ``max_horizon``, with storage; one slot without, where the program's slots are independent) from
     the observation (supply now, the noisy forecast, storage, committed demand, tasks left), the scenario's
     known parameters (arrival rate and daily profile, class mix, mean supply shape, reward weights, storage
-    limits) and the option moments. This slot's tasks follow the program's option mix for their decision
-    type: the task with ``p`` tasks left in the slot takes the option at ``frac(p * 0.618...)`` of the mix's
-    cumulative distribution (a low-discrepancy split, no random draws). Never defers.
+    limits) and the option moments. Auxiliary energy is charged at ``auxiliary_per_kwh`` plus the carbon and
+    price weights at this slot's observed price and carbon intensity (the ``grid`` key with a carbon series,
+    else the scenario's hourly value), held over the horizon: the carbon forecasts are not used. This slot's
+    tasks follow the program's option mix for their decision type: the task with ``p`` tasks left in the slot
+    takes the option at ``frac(p * 0.618...)`` of the mix's cumulative distribution (a low-discrepancy split, no
+    random draws). Never defers.
 
     Stateless between calls apart from a cache of plans keyed by the slot's observation (hour, baseline,
     storage, forecast), so batches from a vector env work and one env's decisions agree one by one and
@@ -86,6 +91,15 @@ class ForecastMPC(AnalyticPolicy):
             actions[row] = 1 + min(int(np.searchsorted(cdf, u, side="right")), int(np.flatnonzero(mix)[-1]))
         return actions
 
+    def _auxiliary_weight(self, obs: dict[str, np.ndarray], price: float, slot: int) -> float:
+        """The reward per kWh of auxiliary energy at this slot's observed price and carbon intensity."""
+        grid = self._layout.grid
+        if "grid" in obs and grid is not None:
+            carbon = float(obs["grid"][grid.carbon]) * 1000.0  # observed in kg/kWh
+        else:
+            carbon = float(self.params.kernel.slot_tab[slot, SlotColumn.CARBON_G_PER_KWH])
+        return auxiliary_weight_per_kwh(self.params, price, carbon)
+
     def _plan(self, obs: dict[str, np.ndarray]) -> SlotPlan:
         """The plan of the slot this observation is in, solved at the slot's first decision."""
         params = self.params
@@ -93,6 +107,8 @@ class ForecastMPC(AnalyticPolicy):
         # everything in the energy block but the committed demand is constant within a slot
         parts = self._layout.energy
         key = tuple(map(float, np.delete(energy, parts.committed)))
+        if "grid" in obs:
+            key += tuple(map(float, obs["grid"]))
         plan = self._plans.get(key)
         if plan is not None:
             return plan
@@ -114,6 +130,7 @@ class ForecastMPC(AnalyticPolicy):
             supply_j=supply,
             storage_j=energy[parts.storage] * unit,
             arrivals=self._arrivals[slot + 1 : slot + horizon],
+            auxiliary_per_kwh=self._auxiliary_weight(obs, float(energy[parts.price]), slot),
         )
         if len(self._plans) >= _CACHE_SLOTS:
             self._plans.clear()

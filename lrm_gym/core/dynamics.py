@@ -27,6 +27,7 @@ import numpy as np
 
 from lrm_gym.core import rng
 from lrm_gym.core.compiled import compiled, inlined, prefetch
+from lrm_gym.core.grid import draw_windows, slot_carbon, slot_price
 from lrm_gym.core.kinds import ARRIVAL_CONSTANT, ARRIVAL_POISSON
 from lrm_gym.core.observation import observation_layout, observe_row
 from lrm_gym.core.outcomes import sample_outcome
@@ -67,6 +68,7 @@ def _reset_row(t: KernelTables, s: StateArrays, r: int) -> None:
     s.ints[r, IntField.TRUNCATED] = 0
     s.ints[r, IntField.Q_LEN] = 0
     sample_path(t, s.supply_path[r], s.rng[r])
+    draw_windows(t, s, r)  # no draw without a measured price or carbon series
     s.floats[r, FloatField.STORAGE_J] = t.scalars[Scalar.STORAGE_INITIAL_J]
     s.floats[r, FloatField.ARRIVAL_CARRY] = 0.0
     _clear_task(s, r)
@@ -209,9 +211,13 @@ def _close_slot(t: KernelTables, s: StateArrays, r: int) -> None:
     step[Counter.CHARGE_J] += charge
     step[Counter.DISCHARGE_J] += discharge
     step[Counter.SLOTS_CLOSED] += 1.0
-    step[Counter.AUXILIARY_COST] += aux_kwh * t.slot_tab[slot, SlotColumn.PRICE_PER_KWH]
-    step[Counter.AUXILIARY_CARBON_G] += aux_kwh * t.slot_tab[slot, SlotColumn.CARBON_G_PER_KWH]
+    price, carbon = slot_price(t, s, r, slot), slot_carbon(t, s, r, slot)
+    step[Counter.AUXILIARY_COST] += aux_kwh * price
+    step[Counter.AUXILIARY_CARBON_G] += aux_kwh * carbon
     step[Counter.REWARD_AUXILIARY] -= sc[Scalar.REWARD_AUXILIARY_PER_KWH] * aux_kwh
+    carbon_weight, price_weight = sc[Scalar.REWARD_CARBON_PER_KG], sc[Scalar.REWARD_PRICE_WEIGHT]
+    if carbon_weight != 0.0 or price_weight != 0.0:  # docs/model.md section 11
+        step[Counter.REWARD_AUXILIARY] -= (carbon_weight * carbon * 1e-3 + price_weight * price) * aux_kwh
     step[Counter.REWARD_WASTE] -= sc[Scalar.REWARD_WASTE_PER_KWH] * waste_kwh
     step[Counter.REWARD_WAITING] -= sc[Scalar.REWARD_WAITING_PER_TASK] * s.ints[r, IntField.SLOT_DEFERRED]
     _age_and_compact(s, r)

@@ -41,18 +41,21 @@ class Positions(NamedTuple):
     queue: int  # start of the `queue` key, its tasks queued
     queue_left: int
     queue_preview: int
+    grid: int  # start of the `grid` key (carbon now, then its forecasts; empty without a carbon series)
     size: int  # end of the row
 
 
 @inlined
-def positions(n_classes: int, n_options: int, horizon: int, preview: int) -> Positions:
+def positions(n_classes: int, n_options: int, horizon: int, preview: int, grid: int = 0) -> Positions:
     """The offsets of every part of the row for ``n_classes`` classes, ``n_options`` options, a forecast of
-    ``horizon`` slots and ``preview`` previewed tasks (compiled: the observation kernel calls it per row)."""
+    ``horizon`` slots, ``preview`` previewed tasks and ``grid`` carbon values (0 without a carbon series;
+    compiled: the observation kernel calls it per row)."""
     task = 0
     options = task + n_classes + 4
     energy = options + 5 * n_options
     queue = energy + 6 + horizon
-    size = queue + 2 + PREVIEW_FEATURES * preview
+    grid_start = queue + 2 + PREVIEW_FEATURES * preview
+    size = grid_start + grid
     return Positions(
         task,
         task + n_classes,
@@ -74,6 +77,7 @@ def positions(n_classes: int, n_options: int, horizon: int, preview: int) -> Pos
         queue,
         queue + 1,
         queue + 2,
+        grid_start,
         size,
     )
 
@@ -118,6 +122,13 @@ class QueueParts(NamedTuple):
     preview: slice
 
 
+class GridParts(NamedTuple):
+    """Parts of ``obs["grid"]`` (present only with a carbon series): kg CO2 per kWh of auxiliary energy."""
+
+    carbon: int  # this slot's carbon intensity
+    forecast: slice  # the series' forecasts issued at this slot's start, in column order
+
+
 class ObservationLayout(NamedTuple):
     """Where each key of the observation lies in the one float32 row the kernels write, and where each part
     lies within its key's vector (``obs["options"][..., layout.options.feasible]``)."""
@@ -128,15 +139,16 @@ class ObservationLayout(NamedTuple):
     options: OptionParts
     energy: EnergyParts
     queue: QueueParts
+    grid: GridParts | None = None  # None without a carbon series (no `grid` key)
 
     def split(self, obs: np.ndarray) -> dict[str, np.ndarray]:
         """Views of ``obs`` (``(..., size)``) per key."""
         return {key: obs[..., part] for key, part in self.parts}
 
 
-def layout_for(n_classes: int, n_options: int, horizon: int, preview: int) -> ObservationLayout:
+def layout_for(n_classes: int, n_options: int, horizon: int, preview: int, grid: int = 0) -> ObservationLayout:
     """The :class:`ObservationLayout` of :func:`positions` (same arguments)."""
-    p = positions(n_classes, n_options, horizon, preview)
+    p = positions(n_classes, n_options, horizon, preview, grid)
     task = TaskParts(
         one_hot_class=slice(0, p.task_difficulty - p.task),
         difficulty=p.task_difficulty - p.task,
@@ -160,6 +172,11 @@ def layout_for(n_classes: int, n_options: int, horizon: int, preview: int) -> Ob
         ("task", slice(p.task, p.options)),
         ("options", slice(p.options, p.energy)),
         ("energy", slice(p.energy, p.queue)),
-        ("queue", slice(p.queue, p.size)),
+        ("queue", slice(p.queue, p.grid)),
     )
-    return ObservationLayout(parts, p.size, task, options, energy, queue)
+    if grid == 0:
+        return ObservationLayout(parts, p.size, task, options, energy, queue)
+    grid_parts = GridParts(carbon=0, forecast=slice(1, grid))
+    return ObservationLayout(
+        (*parts, ("grid", slice(p.grid, p.size))), p.size, task, options, energy, queue, grid_parts
+    )

@@ -17,6 +17,9 @@ part in :class:`ObservationLayout` (``layout.task.slack``, ``layout.options.feas
   and ``cos_hour``
 - ``queue``: tasks queued (left to decide plus deferred this slot) ``queued``, tasks left to decide this
   slot ``left``, ``preview`` (P x [class + 1 or 0 if none, difficulty estimate, slack])
+- ``grid`` (only with ``auxiliary.carbon_trace``): the auxiliary energy's carbon intensity this slot
+  ``carbon`` and the series' forecasts issued at the slot's start ``forecast`` (F), in kg CO2 per kWh (the
+  series' g/kWh divided by 1000; docs/model.md section 3.1)
 
 The offsets are defined once, in :mod:`lrm_gym.core.layout`: the compiled writer :func:`observe_row` and
 :func:`observation_layout` (the named parts every reader uses) both derive them from there.
@@ -30,17 +33,22 @@ import numpy as np
 from gymnasium import spaces
 
 from lrm_gym.core.compiled import inlined
+from lrm_gym.core.grid import grid_features, slot_price
 from lrm_gym.core.layout import PREVIEW_FEATURES, ObservationLayout, layout_for, positions
 from lrm_gym.core.params import Params
 from lrm_gym.core.state import FloatField, IntField, TaskField
 from lrm_gym.core.tables import KernelTables, ModelColumn, OptionColumn, Scalar, SlotColumn
+
+_KG_PER_G = 1e-3
 
 __all__ = ["PREVIEW_FEATURES", "ObservationLayout", "observation_layout", "observation_space", "observe_row"]
 
 
 def observation_layout(params: Params) -> ObservationLayout:
     """Keys, their offsets in the kernels' float32 rows, and the named parts of each key, for ``params``."""
-    return layout_for(params.n_classes, params.n_options, params.supply.forecast_horizon, params.queue_preview)
+    carbon = params.carbon_series
+    grid = 0 if carbon is None else 1 + carbon.forecasts.shape[1]
+    return layout_for(params.n_classes, params.n_options, params.supply.forecast_horizon, params.queue_preview, grid)
 
 
 def observation_space(params: Params) -> spaces.Dict:
@@ -69,7 +77,9 @@ def observation_space(params: Params) -> spaces.Dict:
     energy_high[layout.energy.committed] = max_committed / params.slot_energy_unit_j
     energy_high[layout.energy.storage] = params.storage.capacity_j / params.slot_energy_unit_j
     energy_high[layout.energy.forecast] = supply_high
-    energy_high[layout.energy.price] = params.price_per_kwh.max()
+    prices = params.price_per_kwh if params.price_series is None else params.price_series.values
+    energy_low[layout.energy.price] = min(float(prices.min()), 0.0)  # a measured price can be negative
+    energy_high[layout.energy.price] = prices.max()
     energy_low[[layout.energy.sin_hour, layout.energy.cos_hour]] = -1.0
     energy_high[[layout.energy.sin_hour, layout.energy.cos_hour]] = 1.0
 
@@ -78,14 +88,17 @@ def observation_space(params: Params) -> spaces.Dict:
     queue_high[layout.queue.preview] = np.tile(
         [params.n_classes, params.max_difficulty, max_slack], params.queue_preview
     )
-    return spaces.Dict(
-        {
-            "task": _box(np.zeros_like(task_high), task_high),
-            "options": _box(np.zeros_like(options_high), options_high),
-            "energy": _box(energy_low, energy_high),
-            "queue": _box(np.zeros_like(queue_high), queue_high),
-        }
-    )
+    boxes: dict[str, spaces.Space[Any]] = {
+        "task": _box(np.zeros_like(task_high), task_high),
+        "options": _box(np.zeros_like(options_high), options_high),
+        "energy": _box(energy_low, energy_high),
+        "queue": _box(np.zeros_like(queue_high), queue_high),
+    }
+    if layout.grid is not None and params.carbon_series is not None:
+        carbon = params.carbon_series
+        grid_high = np.concatenate([[carbon.values.max()], carbon.forecasts.max(axis=0)]) * _KG_PER_G
+        boxes["grid"] = _box(np.zeros_like(grid_high), grid_high)
+    return spaces.Dict(boxes)
 
 
 def _box(low: np.ndarray, high: np.ndarray) -> spaces.Box:
@@ -108,7 +121,8 @@ def observe_row(t: KernelTables, s: Any, r: int, out: np.ndarray) -> None:
     sc = t.scalars
     n_classes, n_options = t.class_tab.shape[0], t.option_tab.shape[0]
     horizon = s.forecast_j.shape[1]
-    at = positions(n_classes, n_options, horizon, int(sc[Scalar.QUEUE_PREVIEW]))
+    grid = grid_features(t)
+    at = positions(n_classes, n_options, horizon, int(sc[Scalar.QUEUE_PREVIEW]), grid)
     live = s.ints[r, IntField.TRUNCATED] == 0
     head = s.ints[r, IntField.HEAD]
     cls = int(s.queue[r, head, TaskField.CLASS]) if live else 0
@@ -142,7 +156,7 @@ def observe_row(t: KernelTables, s: Any, r: int, out: np.ndarray) -> None:
     out[at.energy_storage] = s.floats[r, FloatField.STORAGE_J] * per_unit
     for h in range(horizon):
         out[at.energy_forecast + h] = s.forecast_j[r, h] * per_unit
-    out[at.energy_price] = t.slot_tab[slot, SlotColumn.PRICE_PER_KWH]
+    out[at.energy_price] = slot_price(t, s, r, slot)
     out[at.energy_sin_hour] = t.slot_tab[slot, SlotColumn.SIN_HOUR]
     out[at.energy_cos_hour] = t.slot_tab[slot, SlotColumn.COS_HOUR]
 
@@ -158,3 +172,7 @@ def observe_row(t: KernelTables, s: Any, r: int, out: np.ndarray) -> None:
             out[k + 2] = s.queue[r, index, TaskField.SLACK]
         else:
             out[k] = out[k + 1] = out[k + 2] = 0.0
+    if grid > 0:  # carbon now and its forecasts, in kg per kWh
+        row = s.ints[r, IntField.CARBON_START] + slot
+        for i in range(grid):
+            out[at.grid + i] = t.carbon_slots[row, i] * _KG_PER_G

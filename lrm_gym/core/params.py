@@ -19,6 +19,7 @@ from lrm_gym.core import capability
 from lrm_gym.core.kinds import ARRIVAL_KINDS, SUPPLY_KINDS
 from lrm_gym.core.layout import positions
 from lrm_gym.core.outcomes import step_cdf_table, step_moments
+from lrm_gym.core.series import GridSeries, build_grid_series, supply_trace_starts
 from lrm_gym.core.supply_math import solar_shape, supply_max
 from lrm_gym.core.tables import ClassColumn, KernelTables, ModelColumn, OptionColumn, Scalar, SlotColumn
 from lrm_gym.core.units import JOULES_PER_KWH, JOULES_PER_WH, SECONDS_PER_HOUR
@@ -59,6 +60,7 @@ class SupplyParams:
     cloud_std: float
     trace: np.ndarray | None
     trace_seconds_per_row: float
+    trace_starts: np.ndarray  # (K,) candidate start rows under supply.trace_start; empty: any row, wrapping
     forecast_horizon: int
     forecast_noise: float
     max_j: float
@@ -125,8 +127,10 @@ class Params:
     # processes
     supply: SupplyParams
     storage: StorageParams
-    price_per_kwh: np.ndarray  # (24,) by hour of day
-    carbon_g_per_kwh: np.ndarray  # (24,)
+    price_per_kwh: np.ndarray  # (24,) by hour of day (unused when price_series is set)
+    carbon_g_per_kwh: np.ndarray  # (24,) (unused when carbon_series is set)
+    price_series: GridSeries | None  # measured price per kWh per slot (auxiliary.price_trace)
+    carbon_series: GridSeries | None  # measured carbon intensity per slot, with forecasts (auxiliary.carbon_trace)
     arrival_kind: str
     arrival_rate: float
     arrival_dispersion: float
@@ -134,6 +138,8 @@ class Params:
     queue_capacity: int
     # reward and observation
     reward_auxiliary_per_kwh: float
+    reward_carbon_per_kg: float
+    reward_price_weight: float
     reward_waste_per_kwh: float
     reward_waiting_per_task: float
     reward_drop: float
@@ -271,6 +277,7 @@ def build_params(config: ScenarioConfig) -> Params:
     task_table[:, at.task : at.task + len(classes)] = np.eye(len(classes))
     task_table[:, at.task_prompt_kilotokens] = prompt / 1000.0
     profile = np.ones(1) if config.arrivals.profile is None else np.asarray(config.arrivals.profile, dtype=np.float64)
+    carbon_series, price_series = build_grid_series(config)
     return Params(
         slot_seconds=config.slot_seconds,
         horizon_slots=config.horizon_slots,
@@ -310,12 +317,16 @@ def build_params(config: ScenarioConfig) -> Params:
         storage=storage,
         price_per_kwh=_frozen(_hourly(config.auxiliary.price_per_kwh)),
         carbon_g_per_kwh=_frozen(_hourly(config.auxiliary.carbon_g_per_kwh)),
+        price_series=price_series,
+        carbon_series=carbon_series,
         arrival_kind=config.arrivals.kind,
         arrival_rate=config.arrivals.rate_per_slot,
         arrival_dispersion=float(config.arrivals.dispersion or 0.0),
         arrival_profile=_frozen(profile / profile.mean()),
         queue_capacity=config.queue.capacity,
         reward_auxiliary_per_kwh=config.reward.auxiliary_per_kwh,
+        reward_carbon_per_kg=config.reward.carbon_per_kg,
+        reward_price_weight=config.reward.price_weight,
         reward_waste_per_kwh=config.reward.waste_per_kwh,
         reward_waiting_per_task=config.reward.waiting_per_task,
         reward_drop=config.reward.drop,
@@ -386,6 +397,7 @@ def _supply_params(config: ScenarioConfig, critical_slot_energy: float) -> Suppl
         cloud_std=s.cloud_std,
         trace=None if trace is None else _frozen(trace),
         trace_seconds_per_row=s.trace_seconds_per_row,
+        trace_starts=_frozen(supply_trace_starts(config, 0 if trace is None else trace.size)),
         forecast_horizon=s.forecast.horizon,
         forecast_noise=s.forecast.noise,
         max_j=supply_max(s.kind, float(mean_j), std_j, s.cloud_mean, s.cloud_std, trace),
@@ -425,6 +437,8 @@ def _kernel_tables(params: Params) -> KernelTables:
         Scalar.FORECAST_NOISE: supply.forecast_noise,
         Scalar.QUEUE_PREVIEW: params.queue_preview,
         Scalar.INVERSE_SLOT_ENERGY_UNIT: 1.0 / params.slot_energy_unit_j,
+        Scalar.REWARD_CARBON_PER_KG: params.reward_carbon_per_kg,
+        Scalar.REWARD_PRICE_WEIGHT: params.reward_price_weight,
     }
 
     length = params.horizon_slots + supply.forecast_horizon
@@ -478,7 +492,21 @@ def _kernel_tables(params: Params) -> KernelTables:
         supply_shape=np.ascontiguousarray(shape, dtype=np.float64),
         trace=np.ascontiguousarray(trace, dtype=np.float64),
         obs_head=np.ascontiguousarray(np.concatenate([task_rows, params.obs_option_table], axis=2), dtype=np.float32),
+        **_grid_tables(params),
     )
+
+
+def _grid_tables(params: Params) -> dict[str, np.ndarray]:
+    """The measured price and carbon series for the kernels (empty arrays for a flat or hourly value)."""
+    carbon, price = params.carbon_series, params.price_series
+    carbon_slots = np.zeros((0, 1)) if carbon is None else np.column_stack([carbon.values, carbon.forecasts])
+    return {
+        "trace_starts": np.ascontiguousarray(params.supply.trace_starts, dtype=np.int64),
+        "carbon_slots": np.ascontiguousarray(carbon_slots, dtype=np.float64),
+        "carbon_starts": np.zeros(0, np.int64) if carbon is None else np.ascontiguousarray(carbon.starts),
+        "price_slots": np.zeros(0) if price is None else np.ascontiguousarray(price.values, dtype=np.float64),
+        "price_starts": np.zeros(0, np.int64) if price is None else np.ascontiguousarray(price.starts),
+    }
 
 
 def _table(columns: dict[_Column, Any], dtype: type) -> np.ndarray:

@@ -72,6 +72,8 @@ class IntField(IntEnum):
     HEAD = 4  # index of the task being decided
     SLOT_DEFERRED = 5  # tasks deferred in this slot
     TASK_OPTION = 6  # option of the task decided this step, NO_OPTION for defer
+    CARBON_START = 7  # first slot of this episode's window in the carbon series (lrm_gym.core.grid)
+    PRICE_START = 8  # first slot of this episode's window in the price series
 
 
 class FloatField(IntEnum):
@@ -149,6 +151,8 @@ class State:
     head = _Column("ints", IntField.HEAD)
     slot_deferred = _Column("ints", IntField.SLOT_DEFERRED)
     task_option = _Column("ints", IntField.TASK_OPTION)
+    carbon_start = _Column("ints", IntField.CARBON_START)
+    price_start = _Column("ints", IntField.PRICE_START)
     baseline_j = _Column("floats", FloatField.BASELINE_J)
     storage_j = _Column("floats", FloatField.STORAGE_J)
     arrival_carry = _Column("floats", FloatField.ARRIVAL_CARRY)

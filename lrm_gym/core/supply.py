@@ -11,7 +11,9 @@ Kinds (docs/model.md section 2), all with mean ``mean_j`` per slot:
   0, 1)`` with ``Y`` a stationary AR(1) of std ``cloud_std`` and coefficient ``phi``. ``scale`` makes the
   long-run mean exactly ``mean`` using the closed-form mean of the clipped Gaussian.
 - ``trace``: replay of a shipped or user CSV, each row held for ``trace_seconds_per_row``, starting at a
-  uniformly random row, scaled so that the trace mean is ``mean``.
+  uniformly random row (wrapping around the end), or with ``supply.trace_start`` at one of the candidate rows
+  of :func:`lrm_gym.core.series.supply_trace_starts` (whole days, a date range; no wrapping), scaled so that
+  the trace mean is ``mean``.
 
 Gaussian and AR(1) samples are clipped to ``[0, mean + 8 std]``: supply cannot be negative, and the upper
 clip (probability below 1e-15 per slot) gives the observation space a finite bound. With ``std`` small
@@ -71,8 +73,11 @@ def sample_path(t: KernelTables, path: np.ndarray, rng_state: np.ndarray) -> Non
         for i in range(path.size):
             cloud = min(max(sc[Scalar.CLOUD_MEAN] + sc[Scalar.CLOUD_STD] * path[i], 0.0), 1.0)
             path[i] = sc[Scalar.SOLAR_SCALE_J] * t.supply_shape[i] * cloud
-    else:  # trace, from a uniformly random row
-        start = rng.integers(rng_state, t.trace.size)
+    else:  # trace, from a uniformly random row, or from a candidate start of supply.trace_start
+        if t.trace_starts.size == 0:
+            start = rng.integers(rng_state, t.trace.size)
+        else:  # the window fits inside the trace: the modulo below never wraps
+            start = t.trace_starts[rng.integers(rng_state, t.trace_starts.size)]
         for i in range(path.size):
             path[i] = t.trace[(start + int(t.supply_shape[i])) % t.trace.size]
 

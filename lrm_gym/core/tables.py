@@ -50,6 +50,8 @@ class Scalar(IntEnum):
     FORECAST_NOISE = 26
     QUEUE_PREVIEW = 27
     INVERSE_SLOT_ENERGY_UNIT = 28  # 1 / Params.slot_energy_unit_j
+    REWARD_CARBON_PER_KG = 29
+    REWARD_PRICE_WEIGHT = 30
 
 
 class ClassColumn(IntEnum):
@@ -105,3 +107,9 @@ class KernelTables(NamedTuple):
     trace: np.ndarray  # (T,) trace scaled to the supply mean (one zero when there is no trace)
     obs_head: np.ndarray  # (C, D, C + 4 + 3 O) float32: the observation's first C + 4 + 3 O values per
     # (class, difficulty index): Params.obs_task_table then Params.obs_option_table, one contiguous copy
+    # measured grid series (lrm_gym.core.grid; docs/model.md section 3.1):
+    trace_starts: np.ndarray  # (K,) int64 candidate start rows of the supply trace (empty: any row, wrapping)
+    carbon_slots: np.ndarray  # (S, 1 + F) carbon g/kWh per slot of the trace, then its F forecasts ((0, 1): none)
+    carbon_starts: np.ndarray  # (K,) int64 candidate first slots of an episode in carbon_slots (empty: none)
+    price_slots: np.ndarray  # (S,) price per kWh per slot of the trace ((0,): none)
+    price_starts: np.ndarray  # (K,) int64 candidate first slots in price_slots (empty: none)

@@ -34,6 +34,7 @@ _SOURCES = {
         "auxiliary.price_per_kwh, relative to arrivals.rate_per_slot times the task energy"
     ),
     "queue": "queue.capacity",
+    "grid": "auxiliary.carbon_trace",
 }
 
 

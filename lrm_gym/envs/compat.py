@@ -27,6 +27,7 @@ OBSERVATION_KINDS = ("dict", "flat")
 COST_KINDS: dict[str, tuple[str, float]] = {
     "auxiliary_kwh": ("auxiliary_j", 1.0 / JOULES_PER_KWH),
     "carbon_kg": ("auxiliary_carbon_g", 1e-3),
+    "auxiliary_cost": ("auxiliary_cost", 1.0),
     "waste_kwh": ("waste_j", 1.0 / JOULES_PER_KWH),
 }
 """Values of the ``cost`` make kwarg: the per-step info counter it reads and the factor to its unit."""
@@ -82,14 +83,16 @@ def observation_slices(params: Params) -> dict[str, slice]:
     :class:`~lrm_gym.envs.wrappers.FlattenRoutingObservation`).
 
     The flat vector is the Dict observation's keys in the space's (sorted) order, ``energy``, ``options``,
-    ``queue``, ``task``, each a whole-key slice, plus one slice per feature group named ``key/feature``
-    (``O`` options, ``C`` task classes, ``H`` forecast slots, ``P`` preview tasks):
+    ``queue``, ``task`` (and ``grid`` after ``energy`` when the scenario has ``auxiliary.carbon_trace``), each a
+    whole-key slice, plus one slice per feature group named ``key/feature`` (``O`` options, ``C`` task classes,
+    ``H`` forecast slots, ``P`` preview tasks, ``F`` carbon forecasts):
 
     | name | length | content |
     |---|---|---|
     | `energy/baseline`, `energy/committed`, `energy/storage` | 1 each | baseline, committed demand, storage |
     | `energy/forecast` | H | baseline forecast of the next slots |
     | `energy/price`, `energy/sin_hour`, `energy/cos_hour` | 1 each | auxiliary price per kWh, time of day |
+    | `grid/carbon`, `grid/forecast` | 1, F | only with a carbon series: carbon now and its forecasts, kg/kWh |
     | `options/expected_energy`, `options/energy_std`, `options/expected_accuracy` | O each | for this task |
     | `options/capacity_left`, `options/feasible` | O each | capacity left (fraction), 1 if the option is valid |
     | `queue/queued`, `queue/left` | 1 each | tasks queued, tasks left to decide this slot |
@@ -109,6 +112,8 @@ def observation_slices(params: Params) -> dict[str, slice]:
     ```
     """
     o, c = params.n_options, params.n_classes
+    carbon = params.carbon_series
+    grid = [] if carbon is None else [("carbon", 1), ("forecast", carbon.forecasts.shape[1])]
     groups: dict[str, list[tuple[str, int]]] = {
         "energy": [
             ("baseline", 1),
@@ -119,6 +124,7 @@ def observation_slices(params: Params) -> dict[str, slice]:
             ("sin_hour", 1),
             ("cos_hour", 1),
         ],
+        **({"grid": grid} if grid else {}),
         "options": [
             ("expected_energy", o),
             ("energy_std", o),

@@ -73,6 +73,7 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray] | np.ndarray, np.int64]):
     | `task`    | one-hot class, difficulty estimate, prompt kilotokens, slack slots, age slots                 |
     | `options` | per option: expected energy, energy std, expected accuracy, capacity left fraction, feasible |
     | `energy`  | baseline this slot, demand committed this slot, storage, supply forecast, price, sin/cos hour |
+    | `grid`    | only with ``auxiliary.carbon_trace``: carbon intensity this slot and its forecasts (kg/kWh)   |
     | `queue`   | tasks queued, tasks left to decide this slot, a preview of the next tasks                     |
 
     Task energies are in units of the reference policy's mean task energy and slot energies in units of
@@ -81,10 +82,11 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray] | np.ndarray, np.int64]):
     ## Rewards
 
     At dispatch, the class ``value`` of a correct answer (``reward.quality: sampled``) or ``value`` times
-    P(correct) (``expected``). At each slot close, minus ``auxiliary_per_kwh`` per kWh of auxiliary energy,
-    minus ``waste_per_kwh`` per kWh of wasted baseline, minus ``waiting_per_task`` per deferred task; minus
-    ``drop`` per dropped task. Each component is in ``info`` (``reward_quality``, ``reward_auxiliary``,
-    ``reward_waste``, ``reward_waiting``, ``reward_drop``).
+    P(correct) (``expected``). At each slot close, minus ``auxiliary_per_kwh`` per kWh of auxiliary energy
+    (plus ``carbon_per_kg`` per kg of its CO2 and ``price_weight`` per unit of its cost, at the slot's carbon
+    intensity and price), minus ``waste_per_kwh`` per kWh of wasted baseline, minus ``waiting_per_task`` per
+    deferred task; minus ``drop`` per dropped task. Each component is in ``info`` (``reward_quality``,
+    ``reward_auxiliary``, ``reward_waste``, ``reward_waiting``, ``reward_drop``).
 
     ## Starting State
 
@@ -127,8 +129,9 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray] | np.ndarray, np.int64]):
     ``observation``: ``"dict"`` (default) or ``"flat"``. ``strict``: ``True`` makes a masked action an error
     (default ``False``). ``masked_action_penalty``: subtracted from the reward of a step whose action was
     masked (default ``0.0``, so returns are the model's). ``cost``: what ``info["cost"]`` measures,
-    ``"auxiliary_kwh"`` (default: auxiliary energy bought, kWh), ``"carbon_kg"`` (its carbon, kg) or
-    ``"waste_kwh"`` (baseline energy wasted, kWh), summed over the slots closed during the step.
+    ``"auxiliary_kwh"`` (default: auxiliary energy bought, kWh), ``"carbon_kg"`` (its carbon, kg),
+    ``"auxiliary_cost"`` (what it cost, in the price's currency) or ``"waste_kwh"`` (baseline energy wasted,
+    kWh), summed over the slots closed during the step.
 
     ## Version History
 
@@ -141,6 +144,13 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray] | np.ndarray, np.int64]):
       the error), masks in ``info`` are bool (were int8), ``info`` gains ``masked_action``,
       ``executed_action`` and ``cost``, and the make kwargs ``observation``, ``strict``,
       ``masked_action_penalty`` and ``cost``.
+      Added later in v2, opt-in, leaving every earlier v2 episode identical: measured grid signals, the
+      scenario options ``auxiliary.carbon_trace`` and ``auxiliary.price_trace`` (the auxiliary energy's carbon
+      intensity and price per slot from a measured series, window drawn at reset; with a carbon series the
+      observation gains a ``grid`` key of carbon now and its forecasts), ``reward.carbon_per_kg`` and
+      ``reward.price_weight``, ``supply.trace_start`` (trace replays aligned to whole days or a date range),
+      the ``cost="auxiliary_cost"`` kind, and the ids ``GridCaisoCarbonSummer``, ``GridCaisoCarbonWinter`` and
+      ``GridErcotPriceSummer``.
     * v1: The simulator core is compiled and every env draws from its own random stream (xoshiro256**,
       :mod:`lrm_gym.core.rng`). Same model, spaces, rewards and distributions as v0, but a seed gives other
       episodes than it did in v0, so results are not comparable seed for seed. Vector envs seed sub-env ``i``

@@ -14,6 +14,7 @@ is below 1e35.
 
 from __future__ import annotations
 
+import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
@@ -56,6 +57,7 @@ LIMITS: dict[str, tuple[float, str]] = {
     "name": (128, "characters"),
     "description": (10_000, "characters"),
     "supply.trace": (4_096, "characters"),
+    "auxiliary.trace": (4_096, "characters"),
     "tables": (10_000_000, "cells of one option or step table, about 80 MB"),
 }
 """Upper bound and its meaning for every size and magnitude a scenario sets, keyed by the field's key path
@@ -151,8 +153,39 @@ class ForecastConfig(_Strict):
     ] = 0.0
 
 
+class TraceStartConfig(_Strict):
+    """Where in a time-stamped trace an episode's window may start (docs/model.md section 3.1).
+
+    ``align: day`` starts episodes at ``hour`` (hour and minutes of the trace's own time column: UTC for the
+    shipped grid traces) of a day; ``align: any`` at any row (supply) or slot (grid traces). ``dates: [first,
+    last]`` (inclusive, dates of the trace's time column) restricts the start to those days, e.g. a season;
+    every start it allows must fit the whole episode inside the trace, else the scenario is refused. Without
+    ``dates`` every start whose window fits is a candidate. The episode's start is drawn uniformly among the
+    candidates from the env's random stream at reset.
+    """
+
+    align: Literal["day", "any"] = "day"
+    hour: Annotated[float, Field(ge=0, lt=HOURS_PER_DAY, allow_inf_nan=False)] = 0.0
+    dates: tuple[datetime.date, datetime.date] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TraceStartConfig:
+        if self.align == "any" and "hour" in self.model_fields_set and self.hour != 0.0:
+            raise ValueError("'hour' is only used by align 'day'")
+        minutes = self.hour * 60.0
+        if abs(minutes - round(minutes)) > 1e-9:
+            raise ValueError(f"hour {self.hour} is not a whole number of minutes")
+        if self.dates is not None and self.dates[0] > self.dates[1]:
+            raise ValueError(f"dates [{self.dates[0]}, {self.dates[1]}]: the first date is after the last")
+        return self
+
+
 class SupplyConfig(_Strict):
-    """Baseline supply process. Exactly one of ``mean_w`` and ``provisioning`` sets its mean."""
+    """Baseline supply process. Exactly one of ``mean_w`` and ``provisioning`` sets its mean.
+
+    ``trace_start`` (kind ``trace`` only; default none: a uniformly random row, wrapping around the end)
+    aligns the replay's start to whole days or a date range of the trace's time column.
+    """
 
     kind: SupplyKind
     mean_w: Annotated[Power, Field(description=_describe("power_w", "mean supply in W"))] | None = None
@@ -190,6 +223,7 @@ class SupplyConfig(_Strict):
             description=_describe("supply.trace_seconds_per_row", "seconds each trace row is held"),
         ),
     ] = 3600.0
+    trace_start: TraceStartConfig | None = None
     forecast: ForecastConfig = ForecastConfig()
 
     @model_validator(mode="after")
@@ -200,6 +234,8 @@ class SupplyConfig(_Strict):
             raise ValueError("kind 'trace' needs 'trace' (a shipped trace name or a CSV path)")
         if self.kind != "trace" and self.trace is not None:
             raise ValueError(f"'trace' is only used by kind 'trace', not {self.kind!r}")
+        if self.kind != "trace" and self.trace_start is not None:
+            raise ValueError(f"'trace_start' is only used by kind 'trace', not {self.kind!r}")
         return self
 
 
@@ -207,17 +243,50 @@ HourlyPrices = Annotated[list[HourlyPrice], Field(min_length=HOURS_PER_DAY, max_
 HourlyCarbons = Annotated[list[HourlyCarbon], Field(min_length=HOURS_PER_DAY, max_length=HOURS_PER_DAY)]
 
 
+DEFAULT_PRICE_PER_KWH = 0.30
+DEFAULT_CARBON_G_PER_KWH = 400.0
+
+
+class GridTraceConfig(_Strict):
+    """A measured series for the auxiliary energy's price or carbon intensity (docs/model.md section 3.1):
+    ``trace`` is a shipped name (``lrm_gym/scenarios/data/<name>.csv``) or a CSV path; ``start`` where an
+    episode's window may start."""
+
+    trace: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=int(_max("auxiliary.trace")),
+            description=_describe("auxiliary.trace", "a shipped trace name or a CSV path"),
+        ),
+    ]
+    start: TraceStartConfig = TraceStartConfig()
+
+
 class AuxiliaryConfig(_Strict):
-    """Auxiliary energy: a flat value or a 24-entry hourly (time-of-use) schedule for each field."""
+    """Auxiliary energy: a flat value or a 24-entry hourly (time-of-use) schedule for each field, or a measured
+    series per slot (``price_trace``, ``carbon_trace``), which then replaces the field at its default value."""
 
     price_per_kwh: Annotated[
         HourlyPrice | HourlyPrices,
         Field(description=_describe("auxiliary.price_per_kwh", "price per kWh, flat or 24 hourly values")),
-    ] = 0.30
+    ] = DEFAULT_PRICE_PER_KWH
     carbon_g_per_kwh: Annotated[
         HourlyCarbon | HourlyCarbons,
         Field(description=_describe("auxiliary.carbon_g_per_kwh", "g CO2 per kWh, flat or 24 hourly values")),
-    ] = 400.0
+    ] = DEFAULT_CARBON_G_PER_KWH
+    price_trace: GridTraceConfig | None = None
+    carbon_trace: GridTraceConfig | None = None
+
+    @model_validator(mode="after")
+    def _trace_or_schedule(self) -> AuxiliaryConfig:
+        # A trace replaces the schedule: a schedule other than the default would be ignored, so it is refused
+        # (the default is accepted, so that a dumped config validates again).
+        if self.price_trace is not None and self.price_per_kwh != DEFAULT_PRICE_PER_KWH:
+            raise ValueError("set either 'price_per_kwh' or 'price_trace', not both")
+        if self.carbon_trace is not None and self.carbon_g_per_kwh != DEFAULT_CARBON_G_PER_KWH:
+            raise ValueError("set either 'carbon_g_per_kwh' or 'carbon_trace', not both")
+        return self
 
 
 class StorageConfig(_Strict):
@@ -441,9 +510,15 @@ class BudgetConfig(_Strict):
 
 
 class RewardConfig(_Strict):
-    """Reward weights. Quality is ``value`` per correct answer (``sampled``) or times P(correct)."""
+    """Reward weights. Quality is ``value`` per correct answer (``sampled``) or times P(correct).
+
+    ``carbon_per_kg`` (per kg CO2 of auxiliary energy) and ``price_weight`` (per unit of money spent on it,
+    ``info["auxiliary_cost"]``) add to the auxiliary penalty at the slot's carbon intensity and price.
+    """
 
     auxiliary_per_kwh: RewardWeight = 0.0
+    carbon_per_kg: RewardWeight = 0.0
+    price_weight: RewardWeight = 0.0
     waste_per_kwh: RewardWeight = 0.0
     waiting_per_task: RewardWeight = 0.0
     drop: RewardWeight = 0.0

@@ -21,13 +21,14 @@ def test_state_arrays_name_the_state_fields_in_order() -> None:
 
 
 def test_positions_tile_the_row_without_gaps() -> None:
-    c, o, h, p = 3, 5, 4, 2
-    at = positions(c, o, h, p)
+    c, o, h, p, g = 3, 5, 4, 2, 4
+    at = positions(c, o, h, p, g)
     starts = list(at)
     assert starts == sorted(starts) and starts[0] == 0
     widths = np.diff(starts)
-    expected = [c, 1, 1, 1, 1, o, o, o, o, o, 1, 1, 1, h, 1, 1, 1, 1, 1, PREVIEW_FEATURES * p]
+    expected = [c, 1, 1, 1, 1, o, o, o, o, o, 1, 1, 1, h, 1, 1, 1, 1, 1, PREVIEW_FEATURES * p, g]
     np.testing.assert_array_equal(widths, expected)
+    assert positions(c, o, h, p).size == at.size - g  # no carbon series: no grid part
 
 
 def test_named_parts_read_what_the_kernel_writes(rng: np.random.Generator) -> None:
