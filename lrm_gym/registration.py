@@ -23,6 +23,8 @@ SCENARIO_IDS: dict[str, str] = {
     "solar-battery-greensboro-summer": "SolarBatteryGreensboroSummer",
     "solar-battery-greensboro-winter": "SolarBatteryGreensboroWinter",
     "wind-offshore-california": "WindOffshoreCalifornia",
+    "azure-conversation-minute": "AzureConversationMinute",
+    "azure-code-minute": "AzureCodeMinute",
 }
 """Shipped scenario name -> the CamelCase part of its env id ``lrm_gym/EnergyRouting-<Name>-v2``."""
 

@@ -60,6 +60,7 @@ class TaskField(IntEnum):
     U_SKILL = 6
     U_STEPS = 7
     DONE = 8  # dispatched or dropped in this slot (1.0) or not (0.0)
+    PROMPT_TOKENS = 9  # this task's prompt length (the class's, or drawn from its request trace)
 
 
 class IntField(IntEnum):
@@ -72,6 +73,7 @@ class IntField(IntEnum):
     HEAD = 4  # index of the task being decided
     SLOT_DEFERRED = 5  # tasks deferred in this slot
     TASK_OPTION = 6  # option of the task decided this step, NO_OPTION for defer
+    ARRIVAL_OFFSET = 7  # `trace` arrivals: the trace slot replayed in slot 0 (drawn at reset)
 
 
 class FloatField(IntEnum):
@@ -149,6 +151,7 @@ class State:
     head = _Column("ints", IntField.HEAD)
     slot_deferred = _Column("ints", IntField.SLOT_DEFERRED)
     task_option = _Column("ints", IntField.TASK_OPTION)
+    arrival_offset = _Column("ints", IntField.ARRIVAL_OFFSET)
     baseline_j = _Column("floats", FloatField.BASELINE_J)
     storage_j = _Column("floats", FloatField.STORAGE_J)
     arrival_carry = _Column("floats", FloatField.ARRIVAL_CARRY)

@@ -50,6 +50,7 @@ class Scalar(IntEnum):
     FORECAST_NOISE = 26
     QUEUE_PREVIEW = 27
     INVERSE_SLOT_ENERGY_UNIT = 28  # 1 / Params.slot_energy_unit_j
+    ARRIVAL_KEEP = 29  # `trace` arrivals: probability of keeping each measured request (lrm_gym.core.arrivals)
 
 
 class ClassColumn(IntEnum):
@@ -58,9 +59,11 @@ class ClassColumn(IntEnum):
     WEIGHT_CDF = 0  # cumulative class weight, for sampling a class
     DIFFICULTY_LO = 1
     DIFFICULTY_HI = 2
-    PROMPT_TOKENS = 3
+    PROMPT_TOKENS = 3  # fixed prompt length, or the mean of the class's measured prompt lengths
     SLACK_SLOTS = 4
     VALUE = 5
+    PROMPT_SAMPLE_START = 6  # first index of the class's prompt lengths in KernelTables.prompt_sample
+    PROMPT_SAMPLE_SIZE = 7  # how many; 0: every task has the fixed PROMPT_TOKENS
 
 
 class ModelColumn(IntEnum):
@@ -105,3 +108,5 @@ class KernelTables(NamedTuple):
     trace: np.ndarray  # (T,) trace scaled to the supply mean (one zero when there is no trace)
     obs_head: np.ndarray  # (C, D, C + 4 + 3 O) float32: the observation's first C + 4 + 3 O values per
     # (class, difficulty index): Params.obs_task_table then Params.obs_option_table, one contiguous copy
+    arrival_counts: np.ndarray  # (n,) measured requests per slot of a `trace` arrival process (one zero otherwise)
+    prompt_sample: np.ndarray  # (K,) measured prompt lengths of every trace-prompt class (one zero when none)
