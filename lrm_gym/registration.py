@@ -26,6 +26,8 @@ SCENARIO_IDS: dict[str, str] = {
     "grid-caiso-carbon-summer": "GridCaisoCarbonSummer",
     "grid-caiso-carbon-winter": "GridCaisoCarbonWinter",
     "grid-ercot-price-summer": "GridErcotPriceSummer",
+    "azure-conversation-minute": "AzureConversationMinute",
+    "azure-code-minute": "AzureCodeMinute",
 }
 """Shipped scenario name -> the CamelCase part of its env id ``lrm_gym/EnergyRouting-<Name>-v2``."""
 

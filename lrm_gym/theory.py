@@ -443,8 +443,13 @@ def arrival_variance(params: Params) -> float:
     part; ``poisson``: the rate; ``negbin``: ``rate + rate^2 / dispersion``. With a daily profile the rate varies
     by hour and the law of total variance adds the variance of the rate across the (equally long) profile
     entries. The constant kind's carry makes successive counts dependent; its long-run variance is still
-    ``f (1 - f)`` for a flat profile.
+    ``f (1 - f)`` for a flat profile. ``trace``: ``A = Binomial(c, p)`` with ``c`` the measured count of a
+    uniformly random trace slot, so ``p (1 - p) mean(c) + p^2 var(c)`` (successive counts of the trace are
+    correlated; this is the marginal variance of one slot).
     """
+    if params.arrival_kind == "trace":  # Binomial(c, p) with c uniform over the trace's slots
+        counts, keep = params.arrival_trace_counts, params.arrival_keep
+        return float(keep * (1.0 - keep) * counts.mean() + keep**2 * counts.var())
     rates = params.arrival_rate * params.arrival_profile
     if params.arrival_kind == "constant":
         frac = rates - np.floor(rates)

@@ -30,6 +30,7 @@ class QueuedTasks:
     slack: np.ndarray  # int, deferrals left
     u_skill: np.ndarray
     u_steps: np.ndarray
+    prompt_tokens: np.ndarray  # float, each task's prompt length (its class's, or drawn from a request trace)
 
 
 def _state(env: gym.Env) -> State:
@@ -76,6 +77,7 @@ def present_tasks(env: gym.Env) -> QueuedTasks:
         slack=tasks[:, Q["slack"]].astype(np.int64),
         u_skill=tasks[:, Q["u_skill"]].copy(),
         u_steps=tasks[:, Q["u_steps"]].copy(),
+        prompt_tokens=tasks[:, Q["prompt_tokens"]].copy(),
     )
 
 

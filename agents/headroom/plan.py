@@ -36,18 +36,21 @@ def task_outcomes(params: Params, record: EpisodeRecord, expected: bool = False)
     cls, m = record.task_class, record.task_difficulty
     model = params.option_model
     jpt = params.model_joules_per_token[model][None, :]
+    prompt = record.task_prompt_tokens[:, None]
+    worst = prompt + params.model_tokens_per_step[model][None, :] * params.option_cap[None, :]
     value = params.class_value[cls][:, None]
     accuracy = params.accuracy[cls, m]
     if expected:
-        energy = params.energy_mean_j[cls, m]
+        # the option's mean at the task's own prompt (known on arrival): the table's mean is at the class mean
+        energy = params.energy_mean_j[cls, m] + jpt * (prompt - params.class_prompt_tokens[cls][:, None])
         tokens = energy / jpt
         quality = value * accuracy
     else:
         steps, correct = core_access.outcomes(params, m, record.task_u_skill, record.task_u_steps)
-        tokens = params.class_prompt_tokens[cls][:, None] + params.model_tokens_per_step[model][None, :] * steps
+        tokens = prompt + params.model_tokens_per_step[model][None, :] * steps
         energy = tokens * jpt
         quality = value * (accuracy if params.reward_expected_quality else correct.astype(np.float64))
-    return TaskOutcomes(tokens, energy, quality, params.worst_tokens[cls])
+    return TaskOutcomes(tokens, energy, quality, worst)
 
 
 @dataclass(frozen=True)

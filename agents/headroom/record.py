@@ -1,8 +1,8 @@
 """The exogenous record of an episode: everything in it that the router's actions cannot change.
 
 For a scenario and a seed: the baseline supply path, the forecast the router sees in each slot, the
-arrivals (slot, class, true difficulty, the router's estimate) and each task's two outcome uniforms, which
-fix its correctness and tokens under every option (docs/model.md section 8). The hindsight optimum
+arrivals (slot, class, true difficulty, the router's estimate, prompt length) and each task's two outcome
+uniforms, which fix its correctness and tokens under every option (docs/model.md section 8). The hindsight optimum
 (:mod:`agents.headroom.milp`) is computed from it, and :mod:`agents.headroom.replay` plays a plan back.
 
 The record is read off an env played by some policy (by default every task on the cheapest option, which
@@ -50,6 +50,7 @@ class EpisodeRecord:
     task_estimate: np.ndarray  # (N,) the router's estimate
     task_u_skill: np.ndarray  # (N,)
     task_u_steps: np.ndarray  # (N,)
+    task_prompt_tokens: np.ndarray  # (N,) the class's prompt length, or the one drawn from its request trace
     reset_reward: float  # reward earned inside reset() (never in a step's reward)
 
     @property
@@ -115,7 +116,7 @@ def record_episode(
         masks = _accepts_action_masks(policy)
         horizon, n_forecast = params.horizon_slots, params.supply.forecast_horizon
         forecast = np.full((horizon, n_forecast), np.nan)
-        columns: list[list[np.ndarray]] = [[] for _ in range(6)]
+        columns: list[list[np.ndarray]] = [[] for _ in range(7)]
         obs, info = env.reset(seed=seed)
         reset_reward = float(sum(info["totals"][k] for k in REWARD_KEYS))
         supply = core_access.supply_path(env)
@@ -136,7 +137,7 @@ def record_episode(
                 for column, values in zip(
                     columns,
                     (np.full(int(new.sum()), slot_seen), tasks.cls, tasks.difficulty, tasks.estimate,
-                     tasks.u_skill, tasks.u_steps),
+                     tasks.u_skill, tasks.u_steps, tasks.prompt_tokens),
                     strict=True,
                 ):  # fmt: skip
                     column.append(values[new] if values.size == new.size else values)
@@ -164,6 +165,7 @@ def record_episode(
         task_estimate=cat[3].astype(np.float64),
         task_u_skill=cat[4].astype(np.float64),
         task_u_steps=cat[5].astype(np.float64),
+        task_prompt_tokens=cat[6].astype(np.float64),
         reset_reward=reset_reward,
     )
     return record, total

@@ -357,7 +357,7 @@ class SupplyTracking(AnalyticPolicy):
             richer_next = (next_supply > baseline) & (next_supply >= params.slot_energy_unit_j)
             # deferring into a queue that the next slot's arrivals (mean + 3 std at the busiest hour) would overflow
             # drops tasks
-            busiest = params.arrival_rate * params.arrival_profile.max()
+            busiest = params.peak_arrival_rate
             room = obs["queue"][:, queue.queued] + busiest + 3.0 * math.sqrt(busiest) <= params.queue_capacity
             wait = ~fits.any(axis=1) & mask[:, 0] & richer_next & room
             action = np.where(wait, 0, action)

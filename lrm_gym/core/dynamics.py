@@ -26,9 +26,10 @@ import math
 import numpy as np
 
 from lrm_gym.core import rng
+from lrm_gym.core.arrivals import draw_prompt_tokens, draw_trace_offset, trace_arrivals
 from lrm_gym.core.compiled import compiled, inlined, prefetch
 from lrm_gym.core.grid import draw_windows, slot_carbon, slot_price
-from lrm_gym.core.kinds import ARRIVAL_CONSTANT, ARRIVAL_POISSON
+from lrm_gym.core.kinds import ARRIVAL_CONSTANT, ARRIVAL_POISSON, ARRIVAL_TRACE
 from lrm_gym.core.observation import observation_layout, observe_row
 from lrm_gym.core.outcomes import sample_outcome
 from lrm_gym.core.params import Params
@@ -69,6 +70,8 @@ def _reset_row(t: KernelTables, s: StateArrays, r: int) -> None:
     s.ints[r, IntField.Q_LEN] = 0
     sample_path(t, s.supply_path[r], s.rng[r])
     draw_windows(t, s, r)  # no draw without a measured price or carbon series
+    if int(t.scalars[Scalar.ARRIVAL_KIND]) == ARRIVAL_TRACE:
+        draw_trace_offset(t, s, r)
     s.floats[r, FloatField.STORAGE_J] = t.scalars[Scalar.STORAGE_INITIAL_J]
     s.floats[r, FloatField.ARRIVAL_CARRY] = 0.0
     _clear_task(s, r)
@@ -117,7 +120,7 @@ def _dispatch(t: KernelTables, s: StateArrays, r: int, option: int) -> None:
     steps, correct = sample_outcome(
         t.step_cdf, t.gamma_pow, model, cap, m, task[TaskField.U_SKILL], task[TaskField.U_STEPS]
     )
-    tokens = t.class_tab[cls, ClassColumn.PROMPT_TOKENS] + t.model_tab[model, ModelColumn.TOKENS_PER_STEP] * steps
+    tokens = task[TaskField.PROMPT_TOKENS] + t.model_tab[model, ModelColumn.TOKENS_PER_STEP] * steps
     energy = tokens * t.model_tab[model, ModelColumn.JOULES_PER_TOKEN]
     s.tokens_left[r, model] -= tokens
     s.floats[r, FloatField.SLOT_TASK_J] += energy
@@ -142,9 +145,17 @@ def _compute_mask(t: KernelTables, s: StateArrays, r: int) -> bool:
     task = s.queue[r, s.ints[r, IntField.HEAD]]
     cls = int(task[TaskField.CLASS])
     s.mask[r, 0] = task[TaskField.SLACK] > 0
+    own_prompt = t.class_tab[cls, ClassColumn.PROMPT_SAMPLE_SIZE] > 0  # a measured prompt: its own worst case
     feasible = False
     for o in range(t.option_tab.shape[0]):
-        ok = t.worst_tokens[cls, o] <= s.tokens_left[r, t.option_tab[o, OptionColumn.MODEL]]
+        model = t.option_tab[o, OptionColumn.MODEL]
+        worst = t.worst_tokens[cls, o]
+        if own_prompt:
+            worst = (
+                task[TaskField.PROMPT_TOKENS]
+                + t.model_tab[model, ModelColumn.TOKENS_PER_STEP] * t.option_tab[o, OptionColumn.STEP_CAP]
+            )
+        ok = worst <= s.tokens_left[r, model]
         s.mask[r, 1 + o] = ok
         feasible = feasible or ok
     return feasible
@@ -270,7 +281,7 @@ def _open_slot(t: KernelTables, s: StateArrays, r: int) -> None:
 
 @inlined
 def _arrivals(t: KernelTables, s: StateArrays, r: int) -> int:
-    """Tasks arriving in the current slot (``constant``, ``poisson`` or ``negbin``)."""
+    """Tasks arriving in the current slot (``constant``, ``poisson``, ``negbin`` or ``trace``)."""
     sc = t.scalars
     rate = t.slot_tab[s.ints[r, IntField.SLOT], SlotColumn.ARRIVAL_RATE]
     kind = int(sc[Scalar.ARRIVAL_KIND])
@@ -281,14 +292,17 @@ def _arrivals(t: KernelTables, s: StateArrays, r: int) -> int:
         return int(count)
     if kind == ARRIVAL_POISSON:
         return rng.poisson(s.rng[r], rate)
+    if kind == ARRIVAL_TRACE:
+        return trace_arrivals(t, s, r)
     k = sc[Scalar.ARRIVAL_DISPERSION]
     return rng.negative_binomial(s.rng[r], k, k / (k + rate))
 
 
 @inlined
-def _draw_task(t: KernelTables, stream: np.ndarray) -> tuple[int, int, float, int, float, float]:
+def _draw_task(t: KernelTables, stream: np.ndarray) -> tuple[int, int, float, int, float, float, float]:
     """A new task's random attributes: class, true difficulty, the router's estimate and its table column,
-    and the outcome uniforms (every arrival takes exactly these draws, accepted or not)."""
+    the outcome uniforms and the prompt length (drawn last, only for a class with measured prompts; every
+    arrival takes exactly these draws, accepted or not)."""
     sc = t.scalars
     n_classes = t.class_tab.shape[0]
     u = rng.uniform(stream)
@@ -310,13 +324,14 @@ def _draw_task(t: KernelTables, stream: np.ndarray) -> tuple[int, int, float, in
         table = difficulty
     u_skill = rng.uniform(stream)
     u_steps = rng.uniform(stream)
-    return cls, difficulty, estimate, table, u_skill, u_steps
+    prompt = draw_prompt_tokens(t, cls, stream)
+    return cls, difficulty, estimate, table, u_skill, u_steps, prompt
 
 
 @inlined
 def _enqueue(t: KernelTables, s: StateArrays, r: int) -> None:
     """Append one new task with its attributes from :func:`_draw_task`."""
-    cls, difficulty, estimate, table, u_skill, u_steps = _draw_task(t, s.rng[r])
+    cls, difficulty, estimate, table, u_skill, u_steps, prompt = _draw_task(t, s.rng[r])
     task = s.queue[r, s.ints[r, IntField.Q_LEN]]
     task[TaskField.CLASS] = cls
     task[TaskField.DIFFICULTY] = difficulty
@@ -327,6 +342,7 @@ def _enqueue(t: KernelTables, s: StateArrays, r: int) -> None:
     task[TaskField.U_SKILL] = u_skill
     task[TaskField.U_STEPS] = u_steps
     task[TaskField.DONE] = 0.0
+    task[TaskField.PROMPT_TOKENS] = prompt
     s.ints[r, IntField.Q_LEN] += 1
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 SupplyKind = Literal["constant", "gaussian", "ar1", "solar", "trace"]
-ArrivalKind = Literal["constant", "poisson", "negbin"]
+ArrivalKind = Literal["constant", "poisson", "negbin", "trace"]
 
 SUPPLY_KINDS: tuple[str, ...] = get_args(SupplyKind)
 ARRIVAL_KINDS: tuple[str, ...] = get_args(ArrivalKind)
@@ -23,3 +23,4 @@ SUPPLY_TRACE = SUPPLY_KINDS.index("trace")
 ARRIVAL_CONSTANT = ARRIVAL_KINDS.index("constant")
 ARRIVAL_POISSON = ARRIVAL_KINDS.index("poisson")
 ARRIVAL_NEGBIN = ARRIVAL_KINDS.index("negbin")
+ARRIVAL_TRACE = ARRIVAL_KINDS.index("trace")

@@ -37,7 +37,7 @@ from lrm_gym.core.grid import grid_features, slot_price
 from lrm_gym.core.layout import PREVIEW_FEATURES, ObservationLayout, layout_for, positions
 from lrm_gym.core.params import Params
 from lrm_gym.core.state import FloatField, IntField, TaskField
-from lrm_gym.core.tables import KernelTables, ModelColumn, OptionColumn, Scalar, SlotColumn
+from lrm_gym.core.tables import ClassColumn, KernelTables, ModelColumn, OptionColumn, Scalar, SlotColumn
 
 _KG_PER_G = 1e-3
 
@@ -60,7 +60,7 @@ def observation_space(params: Params) -> spaces.Dict:
     task_high = np.empty(sizes["task"])
     task_high[layout.task.one_hot_class] = 1.0
     task_high[layout.task.difficulty] = params.max_difficulty
-    task_high[layout.task.prompt_kilotokens] = params.class_prompt_tokens.max() / 1000.0
+    task_high[layout.task.prompt_kilotokens] = params.class_prompt_tokens_max.max() / 1000.0
     task_high[[layout.task.slack, layout.task.age]] = max_slack
 
     options_high = np.empty(sizes["options"])
@@ -134,6 +134,8 @@ def observe_row(t: KernelTables, s: Any, r: int, out: np.ndarray) -> None:
         head_row = t.obs_head[cls, int(s.queue[r, head, TaskField.TABLE])]
         for i in range(head_row.size):
             out[at.task + i] = head_row[i]
+        if t.class_tab[cls, ClassColumn.PROMPT_SAMPLE_SIZE] > 0:  # a measured prompt: this task's own length
+            out[at.task_prompt_kilotokens] = s.queue[r, head, TaskField.PROMPT_TOKENS] / 1000.0
         out[at.task_difficulty] = s.queue[r, head, TaskField.ESTIMATE]
         out[at.task_slack] = s.queue[r, head, TaskField.SLACK]
         out[at.task_age] = s.queue[r, head, TaskField.AGE]

@@ -24,6 +24,7 @@ from lrm_gym.core.supply_math import solar_shape, supply_max
 from lrm_gym.core.tables import ClassColumn, KernelTables, ModelColumn, OptionColumn, Scalar, SlotColumn
 from lrm_gym.core.units import JOULES_PER_KWH, JOULES_PER_WH, SECONDS_PER_HOUR
 from lrm_gym.scenarios.loader import load_trace
+from lrm_gym.scenarios.request_traces import ARRIVAL_COLUMN, PROMPT_COLUMN, arrival_counts, load_request_column
 from lrm_gym.scenarios.schema import HOURS_PER_DAY, ScenarioConfig
 
 __all__ = [  # JOULES_PER_* and *_KINDS: re-exported from their homes, where they were first defined here
@@ -110,7 +111,9 @@ class Params:
     class_weight: np.ndarray  # (C,) normalised
     class_difficulty_lo: np.ndarray  # (C,) int
     class_difficulty_hi: np.ndarray  # (C,) int
-    class_prompt_tokens: np.ndarray  # (C,)
+    class_prompt_tokens: np.ndarray  # (C,) fixed, or the mean of the class's measured prompt lengths
+    class_prompt_tokens_max: np.ndarray  # (C,) the longest prompt a task of the class can have
+    class_prompt_samples: tuple[np.ndarray | None, ...]  # per class: measured prompt lengths drawn from, or None
     class_slack: np.ndarray  # (C,) int
     class_value: np.ndarray  # (C,)
     max_difficulty: int
@@ -135,6 +138,8 @@ class Params:
     arrival_rate: float
     arrival_dispersion: float
     arrival_profile: np.ndarray  # (P,) mean 1, spread evenly over the day
+    arrival_trace_counts: np.ndarray  # (n,) `trace` kind: measured requests per slot of the trace (else empty)
+    arrival_keep: float  # `trace` kind: probability of keeping each measured request, rate / mean count (else 1)
     queue_capacity: int
     # reward and observation
     reward_auxiliary_per_kwh: float
@@ -180,6 +185,14 @@ class Params:
     def hidden_difficulty_index(self) -> int:
         return self.max_difficulty + 1
 
+    @property
+    def peak_arrival_rate(self) -> float:
+        """The largest expected arrivals of any slot: the rate at the profile's peak, or for ``trace`` arrivals
+        the busiest slot of the trace thinned (docs/model.md section 5)."""
+        if self.arrival_kind == "trace":
+            return self.arrival_keep * float(self.arrival_trace_counts.max())
+        return self.arrival_rate * float(self.arrival_profile.max())
+
     def difficulty_distribution(self) -> np.ndarray:
         """``P(class c, difficulty m)`` as a ``(C, D)`` array (zero on the hidden-difficulty column)."""
         d = np.arange(self.max_difficulty + 2)
@@ -223,7 +236,17 @@ def build_params(config: ScenarioConfig) -> Params:
     max_difficulty = int(hi.max())
     weight = np.array([c.weight for c in classes], dtype=np.float64)
     weight /= weight.sum()
-    prompt = np.array([c.prompt_tokens for c in classes], dtype=np.float64)
+    samples = tuple(
+        None
+        if isinstance(c.prompt_tokens, int)
+        else load_request_column(c.prompt_tokens.trace, PROMPT_COLUMN, f"tasks.classes.{k}.prompt_tokens.trace")
+        for k, c in enumerate(classes)
+    )
+    fixed = [float(c.prompt_tokens) if isinstance(c.prompt_tokens, int) else 0.0 for c in classes]
+    # a trace-prompt class's tables use the mean prompt (energy is linear in tokens) plus its variance
+    prompt = np.array([f if x is None else x.mean() for f, x in zip(fixed, samples, strict=True)])
+    prompt_max = np.array([f if x is None else x.max() for f, x in zip(fixed, samples, strict=True)])
+    prompt_var = np.array([0.0 if x is None else x.var() for x in samples])
 
     option_model = np.repeat(np.arange(n_models), n_budgets)
     option_budget = np.tile(np.arange(n_budgets), n_models)
@@ -236,6 +259,8 @@ def build_params(config: ScenarioConfig) -> Params:
     jpt_o, tps_o = jpt[option_model], tps[option_model]
     energy_mean = jpt_o * (prompt[:, None, None] + tps_o * steps_mean[None])  # (C, m, O)
     energy_var = np.broadcast_to((jpt_o * tps_o) ** 2 * steps_var, energy_mean.shape)
+    if prompt_var.any():  # independent prompt length: Var(energy) = jpt^2 (tps^2 Var(steps) + Var(prompt))
+        energy_var = energy_var + jpt_o**2 * prompt_var[:, None, None]
     accuracy = np.broadcast_to(acc_mo, energy_mean.shape)
 
     # Append the class-average column used when difficulty is hidden (law of total variance).
@@ -248,7 +273,7 @@ def build_params(config: ScenarioConfig) -> Params:
     accuracy = np.concatenate([accuracy, avg_acc[:, None]], axis=1)
     energy_mean = np.concatenate([energy_mean, avg_mean[:, None]], axis=1)
     energy_std = np.sqrt(np.maximum(np.concatenate([energy_var, avg_var[:, None]], axis=1), 0.0))
-    worst_tokens = prompt[:, None] + tps_o[None] * option_cap[None]
+    worst_tokens = prompt_max[:, None] + tps_o[None] * option_cap[None]
 
     reference_option = _reference_options(config, accuracy, energy_mean, n_budgets)
     ref_energy = np.take_along_axis(energy_mean, reference_option[..., None], axis=-1)[..., 0]
@@ -278,6 +303,7 @@ def build_params(config: ScenarioConfig) -> Params:
     task_table[:, at.task_prompt_kilotokens] = prompt / 1000.0
     profile = np.ones(1) if config.arrivals.profile is None else np.asarray(config.arrivals.profile, dtype=np.float64)
     carbon_series, price_series = build_grid_series(config)
+    trace_counts, keep = _arrival_trace(config)
     return Params(
         slot_seconds=config.slot_seconds,
         horizon_slots=config.horizon_slots,
@@ -302,6 +328,8 @@ def build_params(config: ScenarioConfig) -> Params:
         class_difficulty_lo=_frozen(lo),
         class_difficulty_hi=_frozen(hi),
         class_prompt_tokens=_frozen(prompt),
+        class_prompt_tokens_max=_frozen(prompt_max),
+        class_prompt_samples=samples,
         class_slack=_frozen(np.array([c.slack_slots for c in classes])),
         class_value=_frozen(np.array([c.value for c in classes], dtype=np.float64)),
         max_difficulty=max_difficulty,
@@ -323,6 +351,8 @@ def build_params(config: ScenarioConfig) -> Params:
         arrival_rate=config.arrivals.rate_per_slot,
         arrival_dispersion=float(config.arrivals.dispersion or 0.0),
         arrival_profile=_frozen(profile / profile.mean()),
+        arrival_trace_counts=_frozen(trace_counts),
+        arrival_keep=keep,
         queue_capacity=config.queue.capacity,
         reward_auxiliary_per_kwh=config.reward.auxiliary_per_kwh,
         reward_carbon_per_kg=config.reward.carbon_per_kg,
@@ -339,6 +369,23 @@ def build_params(config: ScenarioConfig) -> Params:
         obs_option_table=_frozen(option_table.astype(np.float32)),
         obs_task_table=_frozen(task_table.astype(np.float32)),
     )
+
+
+def _arrival_trace(config: ScenarioConfig) -> tuple[np.ndarray, float]:
+    """A ``trace`` arrival process's measured requests per slot and the probability ``rate / mean count`` of keeping
+    each (docs/model.md section 5); empty and 1 for the other kinds."""
+    arrivals = config.arrivals
+    if arrivals.kind != "trace":
+        return np.zeros(0), 1.0
+    assert arrivals.trace is not None
+    counts = arrival_counts(load_request_column(arrivals.trace, ARRIVAL_COLUMN, "arrivals.trace"), config.slot_seconds)
+    mean = float(counts.mean())
+    if not arrivals.rate_per_slot <= mean:
+        raise ValueError(
+            f"arrivals.rate_per_slot: {arrivals.rate_per_slot:g} exceeds the trace's {mean:.6g} requests per slot of "
+            f"{config.slot_seconds:g} s on average; a trace is thinned, never multiplied: use at most {mean:.6g}"
+        )
+    return counts, arrivals.rate_per_slot / mean
 
 
 def _model_params(model: object) -> float:
@@ -439,6 +486,7 @@ def _kernel_tables(params: Params) -> KernelTables:
         Scalar.INVERSE_SLOT_ENERGY_UNIT: 1.0 / params.slot_energy_unit_j,
         Scalar.REWARD_CARBON_PER_KG: params.reward_carbon_per_kg,
         Scalar.REWARD_PRICE_WEIGHT: params.reward_price_weight,
+        Scalar.ARRIVAL_KEEP: params.arrival_keep,
     }
 
     length = params.horizon_slots + supply.forecast_horizon
@@ -451,6 +499,10 @@ def _kernel_tables(params: Params) -> KernelTables:
         trace = supply.trace * (supply.mean_j / supply.trace.mean())
         shape = np.floor(np.arange(length) * params.slot_seconds / supply.trace_seconds_per_row)
 
+    measured = [x for x in params.class_prompt_samples if x is not None]
+    sizes = np.array([0 if x is None else x.size for x in params.class_prompt_samples])
+    prompt_sample = np.concatenate(measured) if measured else np.zeros(1)
+    counts = params.arrival_trace_counts if params.arrival_trace_counts.size else np.zeros(1)
     class_columns = {
         ClassColumn.WEIGHT_CDF: np.cumsum(params.class_weight),
         ClassColumn.DIFFICULTY_LO: params.class_difficulty_lo,
@@ -458,6 +510,8 @@ def _kernel_tables(params: Params) -> KernelTables:
         ClassColumn.PROMPT_TOKENS: params.class_prompt_tokens,
         ClassColumn.SLACK_SLOTS: params.class_slack,
         ClassColumn.VALUE: params.class_value,
+        ClassColumn.PROMPT_SAMPLE_START: np.cumsum([0, *sizes[:-1]]),
+        ClassColumn.PROMPT_SAMPLE_SIZE: sizes,
     }
     capacity = params.model_capacity_tokens
     model_columns = {
@@ -493,6 +547,8 @@ def _kernel_tables(params: Params) -> KernelTables:
         trace=np.ascontiguousarray(trace, dtype=np.float64),
         obs_head=np.ascontiguousarray(np.concatenate([task_rows, params.obs_option_table], axis=2), dtype=np.float32),
         **_grid_tables(params),
+        arrival_counts=np.ascontiguousarray(counts, dtype=np.float64),
+        prompt_sample=np.ascontiguousarray(prompt_sample, dtype=np.float64),
     )
 
 

@@ -60,6 +60,7 @@ class TaskField(IntEnum):
     U_SKILL = 6
     U_STEPS = 7
     DONE = 8  # dispatched or dropped in this slot (1.0) or not (0.0)
+    PROMPT_TOKENS = 9  # this task's prompt length (the class's, or drawn from its request trace)
 
 
 class IntField(IntEnum):
@@ -74,6 +75,7 @@ class IntField(IntEnum):
     TASK_OPTION = 6  # option of the task decided this step, NO_OPTION for defer
     CARBON_START = 7  # first slot of this episode's window in the carbon series (lrm_gym.core.grid)
     PRICE_START = 8  # first slot of this episode's window in the price series
+    ARRIVAL_OFFSET = 9  # `trace` arrivals: the trace slot replayed in slot 0 (drawn at reset)
 
 
 class FloatField(IntEnum):
@@ -153,6 +155,7 @@ class State:
     task_option = _Column("ints", IntField.TASK_OPTION)
     carbon_start = _Column("ints", IntField.CARBON_START)
     price_start = _Column("ints", IntField.PRICE_START)
+    arrival_offset = _Column("ints", IntField.ARRIVAL_OFFSET)
     baseline_j = _Column("floats", FloatField.BASELINE_J)
     storage_j = _Column("floats", FloatField.STORAGE_J)
     arrival_carry = _Column("floats", FloatField.ARRIVAL_CARRY)

@@ -52,6 +52,7 @@ class Scalar(IntEnum):
     INVERSE_SLOT_ENERGY_UNIT = 28  # 1 / Params.slot_energy_unit_j
     REWARD_CARBON_PER_KG = 29
     REWARD_PRICE_WEIGHT = 30
+    ARRIVAL_KEEP = 31  # `trace` arrivals: probability of keeping each measured request (lrm_gym.core.arrivals)
 
 
 class ClassColumn(IntEnum):
@@ -60,9 +61,11 @@ class ClassColumn(IntEnum):
     WEIGHT_CDF = 0  # cumulative class weight, for sampling a class
     DIFFICULTY_LO = 1
     DIFFICULTY_HI = 2
-    PROMPT_TOKENS = 3
+    PROMPT_TOKENS = 3  # fixed prompt length, or the mean of the class's measured prompt lengths
     SLACK_SLOTS = 4
     VALUE = 5
+    PROMPT_SAMPLE_START = 6  # first index of the class's prompt lengths in KernelTables.prompt_sample
+    PROMPT_SAMPLE_SIZE = 7  # how many; 0: every task has the fixed PROMPT_TOKENS
 
 
 class ModelColumn(IntEnum):
@@ -113,3 +116,5 @@ class KernelTables(NamedTuple):
     carbon_starts: np.ndarray  # (K,) int64 candidate first slots of an episode in carbon_slots (empty: none)
     price_slots: np.ndarray  # (S,) price per kWh per slot of the trace ((0,): none)
     price_starts: np.ndarray  # (K,) int64 candidate first slots in price_slots (empty: none)
+    arrival_counts: np.ndarray  # (n,) measured requests per slot of a `trace` arrival process (one zero otherwise)
+    prompt_sample: np.ndarray  # (K,) measured prompt lengths of every trace-prompt class (one zero when none)

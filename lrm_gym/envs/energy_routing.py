@@ -151,6 +151,10 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray] | np.ndarray, np.int64]):
       ``reward.price_weight``, ``supply.trace_start`` (trace replays aligned to whole days or a date range),
       the ``cost="auxiliary_cost"`` kind, and the ids ``GridCaisoCarbonSummer``, ``GridCaisoCarbonWinter`` and
       ``GridErcotPriceSummer``.
+      ``masked_action_penalty`` and ``cost``. Added later in v2, opt-in and leaving every earlier scenario's
+      episodes byte-identical: ``arrivals.kind: trace`` (arrivals thinned from a measured request trace) and
+      ``prompt_tokens: {trace: ...}`` (per-task prompt lengths drawn from one), with the ids
+      ``AzureConversationMinute`` and ``AzureCodeMinute`` (the Azure LLM inference traces 2023).
     * v1: The simulator core is compiled and every env draws from its own random stream (xoshiro256**,
       :mod:`lrm_gym.core.rng`). Same model, spaces, rewards and distributions as v0, but a seed gives other
       episodes than it did in v0, so results are not comparable seed for seed. Vector envs seed sub-env ``i``

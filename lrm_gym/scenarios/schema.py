@@ -58,6 +58,7 @@ LIMITS: dict[str, tuple[float, str]] = {
     "description": (10_000, "characters"),
     "supply.trace": (4_096, "characters"),
     "auxiliary.trace": (4_096, "characters"),
+    "trace": (4_096, "characters"),
     "tables": (10_000_000, "cells of one option or step table, about 80 MB"),
 }
 """Upper bound and its meaning for every size and magnitude a scenario sets, keyed by the field's key path
@@ -312,7 +313,8 @@ class ArrivalsConfig(_Strict):
     """Task arrivals per slot; ``profile`` is a relative daily shape, normalised to mean 1.
 
     The peak rate, ``rate_per_slot`` times the profile's largest entry over its mean, is bounded like
-    ``rate_per_slot``.
+    ``rate_per_slot``. Kind ``trace`` replays the request trace ``trace`` thinned to the mean ``rate_per_slot``
+    (docs/model.md section 5); the trace itself is read and checked when the parameters are built.
     """
 
     kind: ArrivalKind
@@ -349,8 +351,29 @@ class ArrivalsConfig(_Strict):
         | None
     ) = None
 
+    trace: (
+        Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=int(_max("trace")),
+                description=_describe("trace", "request trace: a shipped name or a CSV path (kind 'trace' only)"),
+            ),
+        ]
+        | None
+    ) = None
+
     @model_validator(mode="after")
     def _dispersion_iff_negbin(self) -> ArrivalsConfig:
+        if self.kind == "trace" and self.trace is None:
+            raise ValueError(
+                "kind 'trace' needs 'trace' (a shipped request trace such as 'azure-llm-2023-conv-requests', "
+                "or a CSV path with an 'arrival_s' column)"
+            )
+        if self.kind != "trace" and self.trace is not None:
+            raise ValueError(f"'trace' is only used by kind 'trace', not {self.kind!r}")
+        if self.kind == "trace" and self.profile is not None:
+            raise ValueError("kind 'trace' takes its shape over time from the trace: remove 'profile'")
         if self.kind == "negbin" and self.dispersion is None:
             raise ValueError("kind 'negbin' needs 'dispersion' (variance = mean + mean^2 / dispersion)")
         if self.kind != "negbin" and self.dispersion is not None:
@@ -368,8 +391,25 @@ class ArrivalsConfig(_Strict):
         return self
 
 
+class PromptTraceConfig(_Strict):
+    """Prompt lengths drawn per task from a request trace's ``context_tokens`` column (docs/model.md section 6)."""
+
+    trace: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=int(_max("trace")),
+            description=_describe("trace", "request trace: a shipped name or a CSV path"),
+        ),
+    ]
+
+
 class TaskClassConfig(_Strict):
-    """A task class. ``difficulty`` is a fixed number of skills ``m`` or an inclusive range ``[lo, hi]``."""
+    """A task class. ``difficulty`` is a fixed number of skills ``m`` or an inclusive range ``[lo, hi]``.
+
+    ``prompt_tokens`` is a fixed prompt length or ``{trace: <request trace>}``: each task's prompt length is
+    then drawn from the trace's measured context tokens.
+    """
 
     name: Name
     weight: Annotated[
@@ -380,10 +420,13 @@ class TaskClassConfig(_Strict):
         Difficulty | tuple[Difficulty, Difficulty],
         Field(description=_describe("difficulty", "skills m, fixed or an inclusive range [lo, hi]")),
     ]
-    prompt_tokens: Annotated[
-        StrictInt,
-        Field(ge=0, le=int(_max("prompt_tokens")), description=_describe("prompt_tokens", "prompt length")),
-    ] = 0
+    prompt_tokens: (
+        Annotated[
+            StrictInt,
+            Field(ge=0, le=int(_max("prompt_tokens")), description=_describe("prompt_tokens", "prompt length")),
+        ]
+        | PromptTraceConfig
+    ) = 0
     slack_slots: Annotated[
         StrictInt,
         Field(ge=0, le=int(_max("slack_slots")), description=_describe("slack_slots", "slots a task may wait")),

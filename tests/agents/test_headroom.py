@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from agents.headroom.milp import solve
-from agents.headroom.plan import plan_value, task_outcomes
+from agents.headroom.plan import Plan, mask_violations, plan_value, task_outcomes
 from agents.headroom.record import RecordError, params_for, record_episode
 from agents.headroom.replay import replay
 from agents.policies.analytic import POLICIES, FixedOption, make_policy
@@ -55,6 +55,29 @@ def test_record_is_the_same_under_different_policies(scenario: str) -> None:
     assert cheapest.differences(random) == []
 
 
+def test_record_holds_each_tasks_measured_prompt_and_the_plan_pays_it() -> None:
+    """On a trace-prompt scenario the record carries each task's own prompt length (measured values, not the class
+    mean), and the cheapest plan valued from the record pays what the env paid."""
+    from lrm_gym.scenarios.request_traces import PROMPT_COLUMN, load_request_column
+
+    eid = env_id("azure-code-minute")
+    params = params_for(eid, SHORT)
+    record, cheapest_return = record_episode(eid, SEED, SHORT)
+    measured = load_request_column("azure-llm-2023-code-requests", PROMPT_COLUMN, "t")
+    assert np.isin(record.task_prompt_tokens, measured).all()
+    assert np.unique(record.task_prompt_tokens).size > record.n_tasks // 4
+    out = task_outcomes(params, record)
+    assert np.all(out.tokens >= record.task_prompt_tokens[:, None])
+    cheapest_plan = _all_on(FixedOption(params, "cheapest").option, record)
+    assert mask_violations(params, record, cheapest_plan, out) == []
+    value = plan_value(params, record, cheapest_plan, out)
+    assert value.total - record.reset_reward == pytest.approx(cheapest_return, rel=RTOL, abs=1e-9)
+    optimum = solve(params, record, time_limit_s=TIME_LIMIT_S, branch_and_bound=False)
+    assert optimum.plan is not None, optimum.status
+    assert replay(record, optimum.plan).episode_return == pytest.approx(optimum.episode_return, rel=RTOL, abs=1e-9)
+    assert cheapest_return <= optimum.upper_bound + RTOL * abs(optimum.upper_bound)
+
+
 def test_record_refuses_an_episode_whose_queue_overflowed() -> None:
     """Rejected arrivals skip their draws in the core, so later tasks would change: the record must say so."""
     overrides = {"horizon_slots": 4, "queue": {"capacity": 50}}
@@ -85,6 +108,11 @@ def test_optimum_replays_exactly_and_bounds_every_analytic_policy(scenario: str)
         other, policy_return = record_episode(eid, SEED, SHORT, env_policy)
         assert other.differences(record) == [], name
         assert policy_return <= optimum.upper_bound + tolerance, name
+
+
+def _all_on(option: int, record: Any) -> Plan:
+    """Every task on ``option`` in its arrival slot (what FixedOption does when nothing is masked)."""
+    return Plan(np.full(record.n_tasks, option), record.task_slot.copy())
 
 
 def _env(eid: str) -> Any:

@@ -43,3 +43,15 @@ def test_readme_speed_example_runs() -> None:
     assert blocks
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {})
+
+
+DATA_BLOCKS = re.findall(r"```python\n(.*?)```", _section("Data"), flags=re.S)
+
+
+@pytest.mark.parametrize("block", DATA_BLOCKS, ids=[f"block{i}" for i in range(len(DATA_BLOCKS))])
+def test_data_section_example_runs(block: str) -> None:
+    exec(compile(block, str(README), "exec"), {})
+
+
+def test_data_section_has_the_request_trace_example() -> None:
+    assert any("arrivals" in block and '"kind": "trace"' in block for block in DATA_BLOCKS)
