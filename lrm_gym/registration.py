@@ -23,6 +23,7 @@ SCENARIO_IDS: dict[str, str] = {
     "solar-battery-greensboro-summer": "SolarBatteryGreensboroSummer",
     "solar-battery-greensboro-winter": "SolarBatteryGreensboroWinter",
     "wind-offshore-california": "WindOffshoreCalifornia",
+    "fleet-b200-qwen3": "FleetB200Qwen3",
 }
 """Shipped scenario name -> the CamelCase part of its env id ``lrm_gym/EnergyRouting-<Name>-v2``."""
 

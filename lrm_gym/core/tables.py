@@ -50,6 +50,7 @@ class Scalar(IntEnum):
     FORECAST_NOISE = 26
     QUEUE_PREVIEW = 27
     INVERSE_SLOT_ENERGY_UNIT = 28  # 1 / Params.slot_energy_unit_j
+    BATCH_ENERGY = 29  # 1.0: task energy accounted per model at the slot's close on its batch curve; 0.0: additive
 
 
 class ClassColumn(IntEnum):
@@ -70,6 +71,7 @@ class ModelColumn(IntEnum):
     JOULES_PER_TOKEN = 1
     CAPACITY_TOKENS = 2  # inf = unlimited
     INVERSE_CAPACITY = 3  # 0 when unlimited (its capacity left is shown as full)
+    REPLICAS = 4  # identical replicas a slot's tasks are spread over (task_energy 'batch'; 1 otherwise)
 
 
 class OptionColumn(IntEnum):
@@ -105,3 +107,5 @@ class KernelTables(NamedTuple):
     trace: np.ndarray  # (T,) trace scaled to the supply mean (one zero when there is no trace)
     obs_head: np.ndarray  # (C, D, C + 4 + 3 O) float32: the observation's first C + 4 + 3 O values per
     # (class, difficulty index): Params.obs_task_table then Params.obs_option_table, one contiguous copy
+    energy_curve: np.ndarray  # (M, 2, K) log batch and log J/token knots (lrm_gym.core.batch_energy); (0, 2, 2)
+    # when task energy is additive

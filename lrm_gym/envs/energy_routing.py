@@ -132,6 +132,11 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray] | np.ndarray, np.int64]):
 
     ## Version History
 
+    * v2 (later addition, no change to existing ids' episodes): the scenario ``fleet-b200-qwen3`` (id
+      ``FleetB200Qwen3``) on the measured model catalogue, with the new scenario options
+      ``models[].measured_energy`` (energy per token measured by ML.ENERGY v3 at a stated GPU and batch) and
+      ``task_energy: batch`` (a slot's energy per model on its measured batch curve, accounted at the slot's
+      close).
     * v2: An arrival rejected by a full queue takes its random draws like an accepted one, so the random
       stream, and with it every later arrival, forecast and outcome, no longer depends on how full the router
       kept the queue (an episode's exogenous record is a function of the seed alone). Episodes in which the
