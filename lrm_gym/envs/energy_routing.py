@@ -132,11 +132,6 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray] | np.ndarray, np.int64]):
 
     ## Version History
 
-    * v2 (later addition, no change to existing ids' episodes): the scenario ``fleet-b200-qwen3`` (id
-      ``FleetB200Qwen3``) on the measured model catalogue, with the new scenario options
-      ``models[].measured_energy`` (energy per token measured by ML.ENERGY v3 at a stated GPU and batch) and
-      ``task_energy: batch`` (a slot's energy per model on its measured batch curve, accounted at the slot's
-      close).
     * v2: An arrival rejected by a full queue takes its random draws like an accepted one, so the random
       stream, and with it every later arrival, forecast and outcome, no longer depends on how full the router
       kept the queue (an episode's exogenous record is a function of the seed alone). Episodes in which the
@@ -145,7 +140,11 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray] | np.ndarray, np.int64]):
       by default (a masked action runs the lowest valid action, flagged in ``info``; ``strict=True`` restores
       the error), masks in ``info`` are bool (were int8), ``info`` gains ``masked_action``,
       ``executed_action`` and ``cost``, and the make kwargs ``observation``, ``strict``,
-      ``masked_action_penalty`` and ``cost``.
+      ``masked_action_penalty`` and ``cost``. Added later under v2 (no existing id's episodes change): the
+      scenario ``fleet-b200-qwen3`` (id ``FleetB200Qwen3``) on the measured model catalogue, with the new
+      scenario options ``models[].measured_energy`` (energy per token measured by ML.ENERGY v3 at a stated
+      GPU and batch) and ``task_energy: batch`` (a slot's energy per model on its measured batch curve,
+      accounted at the slot's close).
     * v1: The simulator core is compiled and every env draws from its own random stream (xoshiro256**,
       :mod:`lrm_gym.core.rng`). Same model, spaces, rewards and distributions as v0, but a seed gives other
       episodes than it did in v0, so results are not comparable seed for seed. Vector envs seed sub-env ``i``

@@ -7,6 +7,7 @@ against them. Episodes are a few slots long (overrides) so the file stays fast.
 from __future__ import annotations
 
 import csv
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any, cast
@@ -277,3 +278,13 @@ def test_measured_and_explicit_energy_exclude_each_other() -> None:
     models[0]["joules_per_token"] = 0.2
     with pytest.raises(ValueError, match="at most one of 'joules_per_token' and 'measured_energy'"):
         load_scenario(FLEET, {"models": models})
+
+
+def test_readme_scenarios_example_runs() -> None:
+    readme = (DATA.parents[2] / "README.md").read_text(encoding="utf-8")
+    section = re.search(r"^## Scenarios\n(.*?)(?=^## |\Z)", readme, flags=re.S | re.M)
+    assert section, "README has no '## Scenarios' section"
+    blocks = re.findall(r"```python\n(.*?)```", section.group(1), flags=re.S)
+    assert blocks and any("FleetB200Qwen3" in block for block in blocks)
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
