@@ -18,13 +18,15 @@ import argparse
 import time
 from dataclasses import fields
 from pathlib import Path
+from typing import Any, cast
 
 import gymnasium as gym
 
 import lrm_gym
+from lrm_gym.envs.energy_routing import EnergyRoutingEnv
 
 DATACENTRE = Path(__file__).resolve().parent / "scenarios" / "fleet-b200-qwen3-datacentre.yaml"
-ENVS = {
+ENVS: dict[str, dict[str, Any]] = {
     "critical (default id)": {"id": lrm_gym.env_id()},
     "fleet-b200-qwen3": {"id": lrm_gym.env_id("fleet-b200-qwen3")},
     "fleet-b200-qwen3-datacentre": {"id": "lrm_gym/EnergyRouting-v2", "scenario": str(DATACENTRE)},
@@ -48,17 +50,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="length of one timed window")
     parser.add_argument("--repeats", type=int, default=3, help="round-robin rounds")
     args = parser.parse_args()
-    envs, best = {}, {}
+    envs: dict[str, gym.Env] = {}
+    best: dict[str, float] = {}
     for name, spec in ENVS.items():
-        kwargs = {k: v for k, v in spec.items() if k != "id"}
-        env = gym.make(spec["id"], **kwargs)
+        env = gym.make(spec["id"], **{k: v for k, v in spec.items() if k != "id"})
         env.action_space.seed(0)
         start = time.perf_counter()
         env.reset(seed=0)
         reset_s = time.perf_counter() - start
-        state = env.unwrapped._state  # the simulator state's arrays (lrm_gym.core.state.State)
+        inner = cast(EnergyRoutingEnv, env.unwrapped)
+        state = inner._state  # the simulator state's arrays (lrm_gym.core.state.State)
         memory = sum(getattr(state, f.name).nbytes for f in fields(state))
-        params = env.unwrapped.params
+        params = inner.params
         envs[name], best[name] = env, 0.0
         print(
             f"{name}: {params.arrival_rate:,.0f} tasks per slot, critical supply "
@@ -70,7 +73,7 @@ def main() -> None:
             best[name] = max(best[name], window(env, args.seconds))
     print(f"\nsingle env through gym.make, random valid actions, best of {args.repeats} x {args.seconds:g} s windows")
     for name, rate in best.items():
-        per_slot = envs[name].unwrapped.params.arrival_rate
+        per_slot = cast(EnergyRoutingEnv, envs[name].unwrapped).params.arrival_rate
         print(f"{name:30s} {rate:12,.0f} decisions/s  {rate / per_slot:10,.2f} slots/s")
     ratio = best["fleet-b200-qwen3-datacentre"] / best["critical (default id)"]
     print(f"data-centre decisions/s over the default id's: {ratio:.2f}")
