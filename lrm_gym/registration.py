@@ -28,6 +28,7 @@ SCENARIO_IDS: dict[str, str] = {
     "grid-ercot-price-summer": "GridErcotPriceSummer",
     "azure-conversation-minute": "AzureConversationMinute",
     "azure-code-minute": "AzureCodeMinute",
+    "fleet-b200-qwen3": "FleetB200Qwen3",
 }
 """Shipped scenario name -> the CamelCase part of its env id ``lrm_gym/EnergyRouting-<Name>-v2``."""
 

@@ -33,6 +33,21 @@ class QueuedTasks:
     prompt_tokens: np.ndarray  # float, each task's prompt length (its class's, or drawn from a request trace)
 
 
+def require_additive_energy(params: Params) -> None:
+    """Refuse a scenario whose slot energy is not the sum of its tasks' energies (``task_energy: batch``).
+
+    The hindsight program and a plan's exact value charge each task its own energy at dispatch; with batch
+    curves a task's energy depends on what else its model serves in the slot (docs/model.md section 10), so
+    the program's optimum would be the optimum of another model, not of the env's.
+    """
+    if params.batch_energy:
+        raise ValueError(
+            "the headroom tools need additive task energy, but this scenario sets task_energy: batch (a slot's "
+            "energy per model follows its measured batch curve): its hindsight optimum is not this program's; "
+            "use the scenario with task_energy: additive (overrides={'task_energy': 'additive'})"
+        )
+
+
 def _state(env: gym.Env) -> State:
     state = getattr(env.unwrapped, "_state", None)
     if not isinstance(state, State):

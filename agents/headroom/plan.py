@@ -32,7 +32,9 @@ class TaskOutcomes:
 
 def task_outcomes(params: Params, record: EpisodeRecord, expected: bool = False) -> TaskOutcomes:
     """Hindsight outcomes from the record's uniforms; with ``expected``, the option means instead (the
-    information of an operator who knows the arrivals but not the draws)."""
+    information of an operator who knows the arrivals but not the draws). Refuses ``task_energy: batch``
+    scenarios (:func:`~agents.headroom.core_access.require_additive_energy`)."""
+    core_access.require_additive_energy(params)
     cls, m = record.task_class, record.task_difficulty
     model = params.option_model
     jpt = params.model_joules_per_token[model][None, :]

@@ -27,6 +27,7 @@ import numpy as np
 
 from lrm_gym.core import rng
 from lrm_gym.core.arrivals import draw_prompt_tokens, draw_trace_offset, trace_arrivals
+from lrm_gym.core.batch_energy import batch_joules_per_token
 from lrm_gym.core.compiled import compiled, inlined, prefetch
 from lrm_gym.core.grid import draw_windows, slot_carbon, slot_price
 from lrm_gym.core.kinds import ARRIVAL_CONSTANT, ARRIVAL_POISSON, ARRIVAL_TRACE
@@ -123,6 +124,8 @@ def _dispatch(t: KernelTables, s: StateArrays, r: int, option: int) -> None:
     tokens = task[TaskField.PROMPT_TOKENS] + t.model_tab[model, ModelColumn.TOKENS_PER_STEP] * steps
     energy = tokens * t.model_tab[model, ModelColumn.JOULES_PER_TOKEN]
     s.tokens_left[r, model] -= tokens
+    s.slot_served[r, 0, model] += tokens
+    s.slot_served[r, 1, model] += 1.0
     s.floats[r, FloatField.SLOT_TASK_J] += energy
     task[TaskField.DONE] = 1.0
     s.ints[r, IntField.HEAD] = head + 1
@@ -199,6 +202,8 @@ def _close_slot(t: KernelTables, s: StateArrays, r: int) -> None:
     """Energy balance, penalties and queue ageing for the current slot."""
     sc = t.scalars
     demand = s.floats[r, FloatField.SLOT_TASK_J] + sc[Scalar.IDLE_J]
+    if sc[Scalar.BATCH_ENERGY] > 0:  # the slot's batches are known now: each model's tokens at its batch's J/token
+        demand = sc[Scalar.IDLE_J] + _batch_task_energy(t, s, r)
     baseline = s.floats[r, FloatField.BASELINE_J]
     charge, discharge, auxiliary, waste, level = balance_slot(
         baseline,
@@ -235,6 +240,19 @@ def _close_slot(t: KernelTables, s: StateArrays, r: int) -> None:
 
 
 @inlined
+def _batch_task_energy(t: KernelTables, s: StateArrays, r: int) -> float:
+    """Task energy of the slot under ``task_energy: batch``: sum over models of tokens times J/token at the
+    number of tasks the model served in the slot, spread evenly over its replicas (docs/model.md section 10)."""
+    total = 0.0
+    for i in range(s.slot_served.shape[2]):
+        tasks = s.slot_served[r, 1, i]
+        if tasks > 0:
+            batch = max(tasks / t.model_tab[i, ModelColumn.REPLICAS], 1.0)  # replicas left without a task draw none
+            total += s.slot_served[r, 0, i] * batch_joules_per_token(t.energy_curve, i, batch)
+    return total
+
+
+@inlined
 def _age_and_compact(s: StateArrays, r: int) -> None:
     """Deferred tasks lose a slot of slack and gain a slot of age; decided tasks leave the queue (FIFO kept)."""
     queue = s.queue[r]
@@ -259,6 +277,8 @@ def _open_slot(t: KernelTables, s: StateArrays, r: int) -> None:
     forecast_into(t, s.supply_path[r], slot, s.forecast_j[r], s.rng[r])
     for i in range(s.tokens_left.shape[1]):
         s.tokens_left[r, i] = t.model_tab[i, ModelColumn.CAPACITY_TOKENS]
+        s.slot_served[r, 0, i] = 0.0
+        s.slot_served[r, 1, i] = 0.0
     s.floats[r, FloatField.SLOT_TASK_J] = 0.0
     s.ints[r, IntField.SLOT_DEFERRED] = 0
     s.ints[r, IntField.HEAD] = 0
@@ -365,6 +385,7 @@ def _prefetch_row(s: StateArrays, r: int) -> None:
         prefetch(s.totals, r * s.totals.shape[1] + i)
     prefetch(s.mask, r * s.mask.shape[1])
     prefetch(s.tokens_left, r * s.tokens_left.shape[1])
+    prefetch(s.slot_served, r * s.slot_served.shape[1] * s.slot_served.shape[2])
     prefetch(s.rng, r * s.rng.shape[1])
     if s.forecast_j.shape[1] > 0:
         prefetch(s.forecast_j, r * s.forecast_j.shape[1])

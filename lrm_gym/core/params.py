@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from lrm_gym.core import capability
+from lrm_gym.core.batch_energy import curve_table
 from lrm_gym.core.kinds import ARRIVAL_KINDS, SUPPLY_KINDS
 from lrm_gym.core.layout import positions
 from lrm_gym.core.outcomes import step_cdf_table, step_moments
@@ -23,9 +24,10 @@ from lrm_gym.core.series import GridSeries, build_grid_series, supply_trace_star
 from lrm_gym.core.supply_math import solar_shape, supply_max
 from lrm_gym.core.tables import ClassColumn, KernelTables, ModelColumn, OptionColumn, Scalar, SlotColumn
 from lrm_gym.core.units import JOULES_PER_KWH, JOULES_PER_WH, SECONDS_PER_HOUR
+from lrm_gym.scenarios import catalogue
 from lrm_gym.scenarios.loader import load_trace
 from lrm_gym.scenarios.request_traces import ARRIVAL_COLUMN, PROMPT_COLUMN, arrival_counts, load_request_column
-from lrm_gym.scenarios.schema import HOURS_PER_DAY, ScenarioConfig
+from lrm_gym.scenarios.schema import HOURS_PER_DAY, ModelConfig, ScenarioConfig
 
 __all__ = [  # JOULES_PER_* and *_KINDS: re-exported from their homes, where they were first defined here
     "ARRIVAL_KINDS",
@@ -101,9 +103,14 @@ class Params:
     model_step_success: np.ndarray  # (M,)
     model_skill_coverage: np.ndarray  # (M,)
     model_tokens_per_step: np.ndarray  # (M,)
-    model_joules_per_token: np.ndarray  # (M,)
+    model_joules_per_token: np.ndarray  # (M,) fixed; with batch_energy, the estimate at the measured batch
     model_capacity_tokens: np.ndarray  # (M,) float, inf = unlimited
+    model_replicas: np.ndarray  # (M,) float, replicas of the measured configuration (1 when not measured)
     idle_j: float  # idle energy of all models per slot
+    batch_energy: bool  # task_energy 'batch': slot task energy on the models' batch curves (docs/model.md section 10)
+    energy_curve: (
+        np.ndarray
+    )  # (M, 2, K) log batch and log J/token knots (lrm_gym.core.batch_energy); (0, 2, 2) if additive
     step_cdf: np.ndarray  # (M, max_difficulty + 1, max_cap + 1)
     gamma_pow: np.ndarray  # (M, max_difficulty + 1)
     # task classes
@@ -219,12 +226,8 @@ def build_params(config: ScenarioConfig) -> Params:
             for m, n in zip(models, sizes, strict=True)
         ]
     )
-    jpt = np.array(
-        [
-            m.joules_per_token if m.joules_per_token is not None else capability.joules_per_token(n)
-            for m, n in zip(models, sizes, strict=True)
-        ]
-    )
+    jpt = np.array([_joules_per_token(m, n) for m, n in zip(models, sizes, strict=True)])
+    curves = [_batch_curve(m) for m in models] if config.task_energy == "batch" else []
     tps = np.array([m.tokens_per_step for m in models], dtype=np.float64)
     capacity = np.array(
         [np.inf if m.capacity_tokens_per_slot is None else m.capacity_tokens_per_slot for m in models], dtype=np.float64
@@ -320,7 +323,12 @@ def build_params(config: ScenarioConfig) -> Params:
         model_tokens_per_step=_frozen(tps),
         model_joules_per_token=_frozen(jpt),
         model_capacity_tokens=_frozen(capacity),
+        model_replicas=_frozen(
+            np.array([1.0 if m.measured_energy is None else float(m.measured_energy.replicas) for m in models])
+        ),
         idle_j=idle_j,
+        batch_energy=config.task_energy == "batch",
+        energy_curve=_frozen(curve_table([c.batch for c in curves], [c.joules_per_token for c in curves])),
         step_cdf=_frozen(step_cdf_table(r, max_difficulty, int(caps.max()))),
         gamma_pow=_frozen(gamma[:, None] ** np.arange(max_difficulty + 1)[None]),
         class_names=tuple(c.name for c in classes),
@@ -386,6 +394,24 @@ def _arrival_trace(config: ScenarioConfig) -> tuple[np.ndarray, float]:
             f"{config.slot_seconds:g} s on average; a trace is thinned, never multiplied: use at most {mean:.6g}"
         )
     return counts, arrivals.rate_per_slot / mean
+
+
+def _joules_per_token(model: ModelConfig, params: float) -> float:
+    """Explicit, else measured (ML.ENERGY at the stated configuration and batch), else the ``2 N`` FLOPs law."""
+    if model.joules_per_token is not None:
+        return model.joules_per_token
+    measured = model.measured_energy
+    if measured is not None:
+        return catalogue.measured_joules_per_token(
+            measured.model_id, measured.gpu, measured.num_gpus, measured.task, measured.batch
+        )
+    return capability.joules_per_token(params)
+
+
+def _batch_curve(model: ModelConfig) -> catalogue.BatchCurve:
+    measured = model.measured_energy
+    assert measured is not None, "the schema requires measured_energy for task_energy 'batch'"
+    return catalogue.batch_curve(measured.model_id, measured.gpu, measured.num_gpus, measured.task)
 
 
 def _model_params(model: object) -> float:
@@ -487,6 +513,7 @@ def _kernel_tables(params: Params) -> KernelTables:
         Scalar.REWARD_CARBON_PER_KG: params.reward_carbon_per_kg,
         Scalar.REWARD_PRICE_WEIGHT: params.reward_price_weight,
         Scalar.ARRIVAL_KEEP: params.arrival_keep,
+        Scalar.BATCH_ENERGY: params.batch_energy,
     }
 
     length = params.horizon_slots + supply.forecast_horizon
@@ -519,6 +546,7 @@ def _kernel_tables(params: Params) -> KernelTables:
         ModelColumn.JOULES_PER_TOKEN: params.model_joules_per_token,
         ModelColumn.CAPACITY_TOKENS: capacity,
         ModelColumn.INVERSE_CAPACITY: np.where(np.isfinite(capacity), 1.0 / capacity, 0.0),
+        ModelColumn.REPLICAS: params.model_replicas,
     }
     option_columns = {OptionColumn.MODEL: params.option_model, OptionColumn.STEP_CAP: params.option_cap}
     hour = (params.start_hour + np.arange(params.horizon_slots) * (params.slot_seconds / SECONDS_PER_HOUR)) % 24.0
@@ -549,6 +577,7 @@ def _kernel_tables(params: Params) -> KernelTables:
         **_grid_tables(params),
         arrival_counts=np.ascontiguousarray(counts, dtype=np.float64),
         prompt_sample=np.ascontiguousarray(prompt_sample, dtype=np.float64),
+        energy_curve=np.ascontiguousarray(params.energy_curve, dtype=np.float64),
     )
 
 

@@ -141,6 +141,7 @@ class State:
     forecast_j: np.ndarray  # (n, H)
     queue: np.ndarray  # (n, queue_capacity, len(QUEUE_FIELDS)) task records
     tokens_left: np.ndarray  # (n, M) model capacity left in this slot
+    slot_served: np.ndarray  # (n, 2, M) tokens [0] and tasks [1] each model served in this slot
     step: np.ndarray  # (n, len(COUNTERS))
     totals: np.ndarray  # (n, len(COUNTERS))
     mask: np.ndarray  # (n, 1 + O) bool, valid actions for the head task
@@ -176,6 +177,7 @@ class State:
             forecast_j=np.zeros((n, params.supply.forecast_horizon)),
             queue=_empty_queue(n, params.queue_capacity),
             tokens_left=np.zeros((n, params.n_models)),
+            slot_served=np.zeros((n, 2, params.n_models)),
             step=np.zeros((n, len(COUNTERS))),
             totals=np.zeros((n, len(COUNTERS))),
             mask=np.eye(1, 1 + params.n_options, dtype=bool).repeat(n, axis=0),
@@ -215,6 +217,7 @@ class StateArrays(NamedTuple):
     forecast_j: np.ndarray
     queue: np.ndarray
     tokens_left: np.ndarray
+    slot_served: np.ndarray
     step: np.ndarray
     totals: np.ndarray
     mask: np.ndarray

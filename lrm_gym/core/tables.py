@@ -53,6 +53,7 @@ class Scalar(IntEnum):
     REWARD_CARBON_PER_KG = 29
     REWARD_PRICE_WEIGHT = 30
     ARRIVAL_KEEP = 31  # `trace` arrivals: probability of keeping each measured request (lrm_gym.core.arrivals)
+    BATCH_ENERGY = 32  # 1.0: task energy accounted per model at the slot's close on its batch curve; 0.0: additive
 
 
 class ClassColumn(IntEnum):
@@ -75,6 +76,7 @@ class ModelColumn(IntEnum):
     JOULES_PER_TOKEN = 1
     CAPACITY_TOKENS = 2  # inf = unlimited
     INVERSE_CAPACITY = 3  # 0 when unlimited (its capacity left is shown as full)
+    REPLICAS = 4  # identical replicas a slot's tasks are spread over (task_energy 'batch'; 1 otherwise)
 
 
 class OptionColumn(IntEnum):
@@ -118,3 +120,5 @@ class KernelTables(NamedTuple):
     price_starts: np.ndarray  # (K,) int64 candidate first slots in price_slots (empty: none)
     arrival_counts: np.ndarray  # (n,) measured requests per slot of a `trace` arrival process (one zero otherwise)
     prompt_sample: np.ndarray  # (K,) measured prompt lengths of every trace-prompt class (one zero when none)
+    energy_curve: np.ndarray  # (M, 2, K) log batch and log J/token knots (lrm_gym.core.batch_energy); (0, 2, 2)
+    # when task energy is additive

@@ -155,6 +155,11 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray] | np.ndarray, np.int64]):
       episodes byte-identical: ``arrivals.kind: trace`` (arrivals thinned from a measured request trace) and
       ``prompt_tokens: {trace: ...}`` (per-task prompt lengths drawn from one), with the ids
       ``AzureConversationMinute`` and ``AzureCodeMinute`` (the Azure LLM inference traces 2023).
+      ``masked_action_penalty`` and ``cost``. Added later under v2 (no existing id's episodes change): the
+      scenario ``fleet-b200-qwen3`` (id ``FleetB200Qwen3``) on the measured model catalogue, with the new
+      scenario options ``models[].measured_energy`` (energy per token measured by ML.ENERGY v3 at a stated
+      GPU and batch) and ``task_energy: batch`` (a slot's energy per model on its measured batch curve,
+      accounted at the slot's close).
     * v1: The simulator core is compiled and every env draws from its own random stream (xoshiro256**,
       :mod:`lrm_gym.core.rng`). Same model, spaces, rewards and distributions as v0, but a seed gives other
       episodes than it did in v0, so results are not comparable seed for seed. Vector envs seed sub-env ``i``

@@ -20,6 +20,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from lrm_gym.core.kinds import ArrivalKind, SupplyKind
+from lrm_gym.scenarios import catalogue
 
 HOURS_PER_DAY = 24
 
@@ -51,6 +52,9 @@ LIMITS: dict[str, tuple[float, str]] = {
     "joules_per_token": (1e4, "ten kJ per token"),
     "capacity_tokens_per_slot": (1e12, "a trillion tokens per slot"),
     "max_steps": (10_000, "reasoning steps per task"),
+    "measured_energy.num_gpus": (1_024, "GPUs serving one model"),
+    "measured_energy.batch": (1_000_000, "concurrent requests"),
+    "measured_energy.replicas": (1_000_000, "replicas of one configuration"),
     "reward": (1e9, "a billion per unit"),
     "observation.difficulty_noise": (1e3, "the largest difficulty"),
     "queue.capacity": (1_000_000, "a million queued tasks"),
@@ -459,8 +463,52 @@ class TasksConfig(_Strict):
         return self
 
 
+class MeasuredEnergyConfig(_Strict):
+    """A configuration measured by ML.ENERGY v3 (``lrm_gym/scenarios/data/ml_energy_v3_catalogue.csv``): the
+    model's energy per token is the one measured for ``model_id`` on ``num_gpus`` x ``gpu`` on ``task`` at
+    batch size limit ``batch`` (``max_num_seqs``), and its batch curve is that configuration's (docs/model.md
+    section 7)."""
+
+    model_id: Annotated[str, Field(min_length=1, max_length=int(_max("name")), description="model_id in the catalogue")]
+    gpu: Annotated[str, Field(min_length=1, max_length=int(_max("name")), description="gpu_model: B200 or H100")]
+    num_gpus: Annotated[
+        StrictInt,
+        Field(
+            ge=1, le=int(_max("measured_energy.num_gpus")), description=_describe("measured_energy.num_gpus", "GPUs")
+        ),
+    ] = 1
+    task: Literal["gpqa", "lm-arena-chat", "sourcegraph-fim"] = "gpqa"
+    batch: Annotated[
+        StrictInt,
+        Field(
+            ge=1,
+            le=int(_max("measured_energy.batch")),
+            description=_describe("measured_energy.batch", "the measured max_num_seqs whose energy per token is used"),
+        ),
+    ]
+
+    replicas: Annotated[
+        StrictInt,
+        Field(
+            ge=1,
+            le=int(_max("measured_energy.replicas")),
+            description=_describe(
+                "measured_energy.replicas",
+                "identical replicas of the configuration serving this model; with task_energy 'batch' a slot's "
+                "tasks are spread evenly over them",
+            ),
+        ),
+    ] = 1
+
+    @model_validator(mode="after")
+    def _measured(self) -> MeasuredEnergyConfig:
+        # read here, so that a configuration or batch that was never measured fails with its key path
+        catalogue.measured_joules_per_token(self.model_id, self.gpu, self.num_gpus, self.task, self.batch)
+        return self
+
+
 class ModelConfig(_Strict):
-    """An LRM. Capability and energy come from scaling laws unless given explicitly."""
+    """An LRM. Capability and energy come from scaling laws unless given explicitly (or, for energy, measured)."""
 
     name: Name
     params: (
@@ -503,6 +551,7 @@ class ModelConfig(_Strict):
         ]
         | None
     ) = None
+    measured_energy: MeasuredEnergyConfig | None = None
     idle_w: Annotated[Power, Field(description=_describe("power_w", "idle power in W"))] = 0.0
     capacity_tokens_per_slot: (
         Annotated[
@@ -533,11 +582,14 @@ class ModelConfig(_Strict):
     def _size_or_explicit(self) -> ModelConfig:
         if self.params is not None and self.training_flops is not None:
             raise ValueError("set at most one of 'params' and 'training_flops'")
-        explicit = (self.joules_per_token, self.step_success, self.skill_coverage)
+        if self.joules_per_token is not None and self.measured_energy is not None:
+            raise ValueError("set at most one of 'joules_per_token' and 'measured_energy'")
+        energy = self.joules_per_token if self.measured_energy is None else self.measured_energy
+        explicit = (energy, self.step_success, self.skill_coverage)
         if self.params is None and self.training_flops is None and None in explicit:
             raise ValueError(
-                "without 'params' or 'training_flops', give 'joules_per_token', 'step_success' "
-                "and 'skill_coverage' explicitly"
+                "without 'params' or 'training_flops', give 'joules_per_token' (or 'measured_energy'), "
+                "'step_success' and 'skill_coverage' explicitly"
             )
         return self
 
@@ -649,6 +701,21 @@ class ScenarioConfig(_Strict):
     observation: ObservationConfig = ObservationConfig()
     queue: QueueConfig = QueueConfig()
     reference_policy: ReferencePolicyConfig = ReferencePolicyConfig()
+    task_energy: Literal["additive", "batch"] = "additive"
+    """How a slot's task energy is accounted (docs/model.md section 10): ``additive`` (default) sums each
+    task's tokens times its model's fixed J/token; ``batch`` charges each model, at the slot's close, the tokens
+    it served times the J/token of its measured batch curve at the number of tasks it served in the slot."""
+
+    @model_validator(mode="after")
+    def _batch_energy_is_measured(self) -> ScenarioConfig:
+        if self.task_energy == "batch":
+            unmeasured = [m.name for m in self.models if m.measured_energy is None]
+            if unmeasured:
+                raise ValueError(
+                    f"task_energy 'batch' needs a batch curve for every model: give 'measured_energy' (a "
+                    f"configuration of the ML.ENERGY catalogue) to the models {unmeasured}"
+                )
+        return self
 
     @model_validator(mode="after")
     def _names_resolve(self) -> ScenarioConfig:

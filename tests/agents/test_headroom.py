@@ -17,6 +17,7 @@ from agents.headroom.record import RecordError, params_for, record_episode
 from agents.headroom.replay import replay
 from agents.policies.analytic import POLICIES, FixedOption, make_policy
 from lrm_gym.registration import SCENARIO_IDS, env_id
+from lrm_gym.scenarios import load_scenario
 
 SHORT = {"horizon_slots": 12}
 SEED = 7
@@ -87,7 +88,11 @@ def test_record_refuses_an_episode_whose_queue_overflowed() -> None:
     assert record.n_tasks > 0
 
 
-@pytest.mark.parametrize("scenario", sorted(SCENARIO_IDS))
+ADDITIVE = sorted(s for s in SCENARIO_IDS if load_scenario(s).task_energy == "additive")
+"""The scenarios the hindsight program models exactly (the others are refused, see the test below)."""
+
+
+@pytest.mark.parametrize("scenario", ADDITIVE)
 def test_optimum_replays_exactly_and_bounds_every_analytic_policy(scenario: str) -> None:
     eid = env_id(scenario)
     params = params_for(eid, SHORT)
@@ -322,3 +327,17 @@ def test_expected_information_optimum_values_plans_at_the_option_means() -> None
     expected_quality = value * params.accuracy[record.task_class, record.task_difficulty]
     chosen = expected_quality[dispatched, optimum.plan.option[dispatched]]
     assert optimum.value.quality == pytest.approx(float(chosen.sum()))
+
+
+def test_batch_energy_scenarios_are_refused_not_solved_wrongly() -> None:
+    """Under ``task_energy: batch`` a task's energy depends on its slot's batch: the program would optimise
+    another model, so the optimum and a plan's value refuse with a message saying why and what to do."""
+    eid, overrides = env_id("fleet-b200-qwen3"), {"horizon_slots": 2}
+    params = params_for(eid, overrides)
+    record, _ = record_episode(eid, SEED, overrides)
+    for call in (lambda: solve(params, record, time_limit_s=TIME_LIMIT_S), lambda: task_outcomes(params, record)):
+        with pytest.raises(ValueError, match=r"need additive task energy.*task_energy: batch"):
+            call()
+    additive = {**overrides, "task_energy": "additive"}
+    optimum = solve(params_for(eid, additive), record_episode(eid, SEED, additive)[0], time_limit_s=TIME_LIMIT_S)
+    assert optimum.plan is not None
