@@ -80,7 +80,7 @@ class DispatchCore:
         if bad.any():
             row, col = (int(i) for i in np.argwhere(bad)[0])
             where = f"[{row}, {col}]" if self.n > 1 else f"[{col}]"
-            raise ValueError(f"action{where} = {array[row, col]!r} is outside [-1, 1]")
+            raise ValueError(f"action{where} = {float(array[row, col])!r} is outside [-1, 1]")
         return np.ascontiguousarray(array)
 
     def step(self, actions: np.ndarray, resetting: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
