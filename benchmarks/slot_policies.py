@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import argparse
 import time
+from functools import partial
 
+import gymnasium as gym
 import numpy as np
 from scipy import stats
 
 from agents.evaluation import EpisodeMetrics, evaluate
-from agents.policies.analytic import POLICIES, make_policy
+from agents.policies.analytic import POLICIES, AnalyticPolicy, make_policy
 from agents.policies.slot import slot_policy_factory
 from lrm_gym.registration import dispatch_env_id, env_id
 
@@ -40,6 +42,10 @@ def same_totals(a: list[EpisodeMetrics], b: list[EpisodeMetrics]) -> bool:
     return all(kept(x) == kept(y) for x, y in zip(a, b, strict=True))
 
 
+def _per_task_policy(name: str, env: gym.Env) -> AnalyticPolicy:
+    return make_policy(name, env)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="volatile")
@@ -53,7 +59,7 @@ def main() -> None:
     print(f"{'policy':<18}{'per-task return':>20}{'slot return':>20}{'difference':>18}  same totals  time (s)")
     for name in POLICIES:
         start = time.perf_counter()
-        per_task = evaluate(lambda env, name=name: make_policy(name, env), env_id(args.scenario), seeds, overrides)
+        per_task = evaluate(partial(_per_task_policy, name), env_id(args.scenario), seeds, overrides)
         middle = time.perf_counter()
         slot = evaluate(slot_policy_factory(name), dispatch_env_id(args.scenario), seeds, overrides)
         end = time.perf_counter()

@@ -59,9 +59,11 @@ class DispatchCore:
         slot_dynamics.seed_slot_rows(self.state, self.slots, self.rows, seeds)
         self.seeded = True
 
-    def reset(self) -> np.ndarray:
-        obs = np.empty((self.n, self.single_observation_space.shape[0]), np.float32)
-        slot_dynamics.reset_slot_rows(self.params, self.tables, self.state, self.slots, self.rows, obs)
+    def reset(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """Start new episodes in ``rows`` (all by default); their first observations ``(len(rows), size)``."""
+        rows = self.rows if rows is None else rows
+        obs = np.empty((rows.size, self.single_observation_space.shape[0]), np.float32)
+        slot_dynamics.reset_slot_rows(self.params, self.tables, self.state, self.slots, rows, obs)
         return obs
 
     def check_actions(self, actions: Any) -> np.ndarray:
