@@ -1,7 +1,9 @@
 """One evaluation protocol for every policy: analytic, learned, or anything with SB3's ``predict``.
 
 The benchmark, ``lrm-gym evaluate`` and the tests all call :func:`evaluate`, so an analytic policy and a
-learned one are scored by exactly the same code on exactly the same seeds.
+learned one are scored by exactly the same code on exactly the same seeds. It runs the per-task
+(``EnergyRouting``) and the slot-level (``EnergyDispatch``) envs alike: the episode totals are the same
+counters, and a step is a routing decision in one and a slot in the other.
 """
 
 from __future__ import annotations
@@ -87,7 +89,8 @@ def run_episode(
     env: gym.Env, policy: Policy, seed: int, deterministic: bool = True, on_step: StepCallback | None = None
 ) -> EpisodeMetrics:
     """Play one episode from ``env.reset(seed=seed)`` and summarise it (``on_step`` sees every step's info)."""
-    masks = _accepts_action_masks(policy)
+    discrete = isinstance(env.action_space, gym.spaces.Discrete)
+    masks = discrete and _accepts_action_masks(policy)
     obs, info = env.reset(seed=seed)
     state: Any = None
     episode_start = np.ones((1,), dtype=bool)
@@ -97,7 +100,9 @@ def run_episode(
         action, state = policy.predict(
             obs, state=state, episode_start=episode_start, deterministic=deterministic, **kwargs
         )
-        obs, reward, terminated, truncated, info = env.step(int(np.asarray(action).reshape(-1)[0]))
+        # a routing decision is one integer; a slot action (EnergyDispatch envs) a vector
+        step_action = int(np.asarray(action).reshape(-1)[0]) if discrete else np.asarray(action)
+        obs, reward, terminated, truncated, info = env.step(step_action)
         episode_start = np.zeros((1,), dtype=bool)
         if on_step is not None:
             on_step(info)
@@ -130,9 +135,13 @@ def summarise(totals: Mapping[str, Any], seed: int, steps: int, episode_return: 
     )
 
 
-def make_eval_env(env_id: str, overrides: Mapping[str, Any] | None = None) -> gym.Env:
-    """A fresh evaluation env (never the training env)."""
-    kwargs: dict[str, Any] = {"overrides": dict(overrides)} if overrides else {}
+def make_eval_env(
+    env_id: str, overrides: Mapping[str, Any] | None = None, env_kwargs: Mapping[str, Any] | None = None
+) -> gym.Env:
+    """A fresh evaluation env (never the training env), with optional make kwargs (e.g. a slot env's ``action``)."""
+    kwargs: dict[str, Any] = dict(env_kwargs or {})
+    if overrides:
+        kwargs["overrides"] = dict(overrides)
     return gym.make(env_id, **kwargs)
 
 
@@ -144,6 +153,7 @@ def evaluate(
     deterministic: bool = True,
     progress: bool = False,
     on_step: Callable[[int, Mapping[str, Any]], None] | None = None,
+    env_kwargs: Mapping[str, Any] | None = None,
 ) -> list[EpisodeMetrics]:
     """Evaluate ``policy`` on one episode per seed of a fresh env.
 
@@ -156,8 +166,13 @@ def evaluate(
         deterministic: passed to ``predict``.
         progress: show a progress bar over episodes.
         on_step: called as ``on_step(seed, info)`` after every step.
+        env_kwargs: make kwargs of the evaluation env; by default the policy's (or factory's) own
+            ``env_kwargs`` attribute if it has one (the slot-level forms name their ``action`` mode there,
+            :mod:`agents.policies.slot`), else none.
     """
-    env = make_eval_env(env_id, overrides)
+    if env_kwargs is None:
+        env_kwargs = getattr(policy, "env_kwargs", None)
+    env = make_eval_env(env_id, overrides, env_kwargs)
     if not hasattr(policy, "predict"):
         policy = policy(env)  # type: ignore[operator]
     seeds = list(seeds)

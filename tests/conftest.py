@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 import pytest
 
 import lrm_gym
 
-ALL_IDS = sorted(spec_id for spec_id in gym.registry if spec_id.startswith(f"{lrm_gym.registration.NAMESPACE}/"))
+ALL_IDS = lrm_gym.registration.family_ids(lrm_gym.registration.ROUTING_FAMILY)
+"""The per-task ids (``lrm_gym/EnergyRouting-*``)."""
+DISPATCH_IDS = lrm_gym.registration.family_ids(lrm_gym.registration.DISPATCH_FAMILY)
+"""The slot-level ids (``lrm_gym/EnergyDispatch-*``)."""
 
 
 def random_valid_action(info: dict[str, Any], rng: np.random.Generator) -> int:

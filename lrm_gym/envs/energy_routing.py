@@ -143,23 +143,22 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray] | np.ndarray, np.int64]):
       by default (a masked action runs the lowest valid action, flagged in ``info``; ``strict=True`` restores
       the error), masks in ``info`` are bool (were int8), ``info`` gains ``masked_action``,
       ``executed_action`` and ``cost``, and the make kwargs ``observation``, ``strict``,
-      ``masked_action_penalty`` and ``cost``.
-      Added later in v2, opt-in, leaving every earlier v2 episode identical: measured grid signals, the
-      scenario options ``auxiliary.carbon_trace`` and ``auxiliary.price_trace`` (the auxiliary energy's carbon
-      intensity and price per slot from a measured series, window drawn at reset; with a carbon series the
-      observation gains a ``grid`` key of carbon now and its forecasts), ``reward.carbon_per_kg`` and
-      ``reward.price_weight``, ``supply.trace_start`` (trace replays aligned to whole days or a date range),
-      the ``cost="auxiliary_cost"`` kind, and the ids ``GridCaisoCarbonSummer``, ``GridCaisoCarbonWinter`` and
-      ``GridErcotPriceSummer``.
-      ``masked_action_penalty`` and ``cost``. Added later in v2, opt-in and leaving every earlier scenario's
-      episodes byte-identical: ``arrivals.kind: trace`` (arrivals thinned from a measured request trace) and
-      ``prompt_tokens: {trace: ...}`` (per-task prompt lengths drawn from one), with the ids
-      ``AzureConversationMinute`` and ``AzureCodeMinute`` (the Azure LLM inference traces 2023).
-      ``masked_action_penalty`` and ``cost``. Added later under v2 (no existing id's episodes change): the
-      scenario ``fleet-b200-qwen3`` (id ``FleetB200Qwen3``) on the measured model catalogue, with the new
-      scenario options ``models[].measured_energy`` (energy per token measured by ML.ENERGY v3 at a stated
-      GPU and batch) and ``task_energy: batch`` (a slot's energy per model on its measured batch curve,
-      accounted at the slot's close).
+      ``masked_action_penalty`` and ``cost``. Every id has a slot-level twin ``lrm_gym/EnergyDispatch-<Name>-v2``
+      (:class:`~lrm_gym.envs.dispatch.EnergyDispatchEnv`, docs/model.md section 18) that runs this version's
+      transitions one slot per step; this env's episodes are unchanged by it.
+      Added later in v2, each opt-in and leaving every earlier v2 episode identical (checked with
+      ``benchmarks/episode_digest.py``): measured grid signals, the scenario options ``auxiliary.carbon_trace``
+      and ``auxiliary.price_trace`` (the auxiliary energy's carbon intensity and price per slot from a measured
+      series, window drawn at reset; with a carbon series the observation gains a ``grid`` key of carbon now
+      and its forecasts), ``reward.carbon_per_kg`` and ``reward.price_weight``, ``supply.trace_start`` (trace
+      replays aligned to whole days or a date range), the ``cost="auxiliary_cost"`` kind, and the ids
+      ``GridCaisoCarbonSummer``, ``GridCaisoCarbonWinter`` and ``GridErcotPriceSummer``; measured requests,
+      ``arrivals.kind: trace`` (arrivals thinned from a measured request trace) and ``prompt_tokens: {trace:
+      ...}`` (per-task prompt lengths drawn from one), with the ids ``AzureConversationMinute`` and
+      ``AzureCodeMinute`` (the Azure LLM inference traces 2023); the measured model catalogue,
+      ``models[].measured_energy`` (energy per token measured by ML.ENERGY v3 at a stated GPU and batch) and
+      ``task_energy: batch`` (a slot's energy per model on its measured batch curve, accounted at the slot's
+      close), with the id ``FleetB200Qwen3``.
     * v1: The simulator core is compiled and every env draws from its own random stream (xoshiro256**,
       :mod:`lrm_gym.core.rng`). Same model, spaces, rewards and distributions as v0, but a seed gives other
       episodes than it did in v0, so results are not comparable seed for seed. Vector envs seed sub-env ``i``

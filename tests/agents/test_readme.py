@@ -55,3 +55,13 @@ def test_data_section_example_runs(block: str) -> None:
 
 def test_data_section_has_the_request_trace_example() -> None:
     assert any("arrivals" in block and '"kind": "trace"' in block for block in DATA_BLOCKS)
+
+
+def test_readme_slot_level_examples_run() -> None:
+    text = README.read_text(encoding="utf-8")
+    section = re.search(r"^### One step per slot: `EnergyDispatch`\n(.*?)(?=^##)", text, flags=re.S | re.M)
+    assert section, "README has no 'One step per slot' section"
+    blocks = re.findall(r"```python\n(.*?)```", section.group(1), flags=re.S)
+    assert len(blocks) == 2
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})

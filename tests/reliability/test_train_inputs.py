@@ -135,7 +135,7 @@ def _shipped_entries() -> list[tuple[str, str]]:
     for algo in sorted(ALGOS):
         table = yaml.safe_load((CONFIG_DIR / f"{algo}.yml").read_text())
         ids = [k for k in table if k != "default"] + (
-            sorted(k for k in gym.registry if k.startswith("lrm_gym/")) if "default" in table else []
+            sorted(k for k in gym.registry if k.startswith("lrm_gym/EnergyRouting")) if "default" in table else []
         )
         pairs += [(algo, env_id) for env_id in ids]
     return pairs
