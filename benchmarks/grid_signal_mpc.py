@@ -3,9 +3,9 @@ against the same MPC charging a flat penalty equal to the signal's mean, on the 
 
     python benchmarks/grid_signal_mpc.py --episodes 6
 
-For ``grid-caiso-carbon-*`` the flat MPC plans with ``auxiliary_per_kwh = 30,000 + 125,000 * 0.24`` (the
+For ``grid-caiso-carbon-*`` the flat MPC plans with ``auxiliary_per_kwh = 400 + 1,250 * 0.24 = 700`` (the
 carbon weight at the 2020 mean MOER) and no carbon weight; for ``grid-ercot-price-summer`` with
-``auxiliary_per_kwh = 30,000`` (the price weight at the period's mean price) and no price weight. Both run in
+``auxiliary_per_kwh = 6,400 * 0.110 = 704`` (the price weight at the period's mean price) and no price weight. Both run in
 the scenario's own env, so both are scored by the measured signal. Prints, per scenario and policy, the mean
 return, auxiliary kWh and carbon kg or cost with 95 % t half-widths, and the paired difference of returns.
 """
@@ -24,9 +24,9 @@ from lrm_gym.registration import env_id
 from lrm_gym.scenarios import load_scenario
 
 FLAT: dict[str, dict[str, Any]] = {
-    "grid-caiso-carbon-summer": {"reward": {"auxiliary_per_kwh": 30000.0 + 125000.0 * 0.24, "carbon_per_kg": 0.0}},
-    "grid-caiso-carbon-winter": {"reward": {"auxiliary_per_kwh": 30000.0 + 125000.0 * 0.24, "carbon_per_kg": 0.0}},
-    "grid-ercot-price-summer": {"reward": {"auxiliary_per_kwh": 30000.0, "price_weight": 0.0}},
+    "grid-caiso-carbon-summer": {"reward": {"auxiliary_per_kwh": 400.0 + 1250.0 * 0.24, "carbon_per_kg": 0.0}},
+    "grid-caiso-carbon-winter": {"reward": {"auxiliary_per_kwh": 400.0 + 1250.0 * 0.24, "carbon_per_kg": 0.0}},
+    "grid-ercot-price-summer": {"reward": {"auxiliary_per_kwh": 6400.0 * 0.110, "price_weight": 0.0}},
 }
 
 

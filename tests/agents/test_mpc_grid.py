@@ -14,13 +14,13 @@ from lrm_gym.registration import env_id
 def test_auxiliary_weight_adds_carbon_and_price_at_the_slot() -> None:
     env = gym.make(env_id("grid-caiso-carbon-summer"), overrides={"horizon_slots": 4})
     params = env.unwrapped.params
-    # 30,000 per kWh + 125,000 per kg * 0.2 kg/kWh (+ no price weight)
-    assert auxiliary_weight_per_kwh(params, 0.3, 200.0) == pytest.approx(30000.0 + 25000.0)
+    # 400 per kWh + 1,250 per kg * 0.2 kg/kWh (+ no price weight)
+    assert auxiliary_weight_per_kwh(params, 0.3, 200.0) == pytest.approx(400.0 + 250.0)
     policy = ForecastMPC(params)
     obs, _ = env.reset(seed=1)
     carbon = episode_grid(params, env.unwrapped._state)["carbon_g_per_kwh"][0]
     weight = policy._auxiliary_weight({k: v.astype(float) for k, v in obs.items()}, 0.3, 0)
-    assert weight == pytest.approx(30000.0 + 125.0 * carbon, rel=1e-6)  # the observation is float32
+    assert weight == pytest.approx(400.0 + 1.25 * carbon, rel=1e-6)  # the observation is float32
 
 
 def test_without_grid_weights_the_plan_charges_the_flat_penalty() -> None:

@@ -75,8 +75,8 @@ def test_carbon_per_slot_is_the_mean_of_the_slots_moer_rows() -> None:
         if info["auxiliary_j"] > 0:
             kwh = info["auxiliary_j"] / 3.6e6
             assert info["auxiliary_carbon_g"] / kwh == pytest.approx(expected[slot], rel=1e-9)
-            # the reward charges energy and carbon: 30,000 per kWh and 125,000 per kg (the scenario's weights)
-            assert info["reward_auxiliary"] == pytest.approx(-(30000.0 + 125.0 * expected[slot]) * kwh, rel=1e-9)
+            # the reward charges energy and carbon: 400 per kWh and 1,250 per kg (the scenario's weights)
+            assert info["reward_auxiliary"] == pytest.approx(-(400.0 + 1.25 * expected[slot]) * kwh, rel=1e-9)
             checked += 1
     assert checked >= 6
 
@@ -122,7 +122,7 @@ def test_price_per_slot_is_the_hours_price_per_kwh() -> None:
             kwh = info["auxiliary_j"] / 3.6e6
             assert info["auxiliary_cost"] / kwh == pytest.approx(expected[slot], rel=1e-9)
             assert info["cost"] == info["auxiliary_cost"]
-            assert info["reward_auxiliary"] == pytest.approx(-273000.0 * expected[slot] * kwh, rel=1e-9)
+            assert info["reward_auxiliary"] == pytest.approx(-6400.0 * expected[slot] * kwh, rel=1e-9)
             checked += 1
     assert checked >= 6
     assert "grid" not in env.observation_space.spaces  # a price trace adds no observation key
