@@ -3,7 +3,7 @@ evaluation seeds, same evaluation code (:func:`agents.evaluation.evaluate`), so 
 the same episodes.
 
     python benchmarks/slot_policies.py                                  # volatile, 6 seeds, full length
-    python benchmarks/slot_policies.py --scenario solar-battery --seeds 6
+    python benchmarks/slot_policies.py --scenario solar-battery --seeds 6 --policies supply-tracking mpc
 
 Prints, per policy, the mean episode return of each family with the half-width of its 95% Student-t interval
 across episodes, the paired difference (per-task minus slot) with its interval, whether every episode's
@@ -51,13 +51,14 @@ def main() -> None:
     parser.add_argument("--scenario", default="volatile")
     parser.add_argument("--seeds", type=int, default=6, help="evaluation episodes (seeds 1000000, 1000001, ...)")
     parser.add_argument("--slots", type=int, default=None, help="horizon override (default: full length)")
+    parser.add_argument("--policies", nargs="*", default=list(POLICIES), choices=list(POLICIES), metavar="NAME")
     args = parser.parse_args()
     seeds = range(1_000_000, 1_000_000 + args.seeds)
     overrides = {"horizon_slots": args.slots} if args.slots else None
     print(f"scenario {args.scenario}, seeds {seeds.start}..{seeds.stop - 1}, {env_id(args.scenario)} against "
           f"{dispatch_env_id(args.scenario)}")  # fmt: skip
     print(f"{'policy':<18}{'per-task return':>20}{'slot return':>20}{'difference':>18}  same totals  time (s)")
-    for name in POLICIES:
+    for name in args.policies:
         start = time.perf_counter()
         per_task = evaluate(partial(_per_task_policy, name), env_id(args.scenario), seeds, overrides)
         middle = time.perf_counter()

@@ -62,6 +62,6 @@ def test_readme_slot_level_examples_run() -> None:
     section = re.search(r"^### One step per slot: `EnergyDispatch`\n(.*?)(?=^##)", text, flags=re.S | re.M)
     assert section, "README has no 'One step per slot' section"
     blocks = re.findall(r"```python\n(.*?)```", section.group(1), flags=re.S)
-    assert len(blocks) == 2
+    assert len(blocks) == 3
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {})
