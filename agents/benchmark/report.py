@@ -7,7 +7,7 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +15,13 @@ import numpy as np
 from pydantic import BaseModel
 
 from agents.benchmark.executors import RunError
+from agents.benchmark.headroom import GapRow, headroom_markdown, plot_headroom
+from agents.benchmark.intervals import CONFIDENCE
 from agents.benchmark.runs import RunResult, RunSpec
-from agents.benchmark.statistics import CONFIDENCE, Row, Verdict
+from agents.benchmark.statistics import Row, Verdict
 from agents.benchmark.suite import Suite
 from agents.evaluation import METRICS
+from agents.headroom.optima import ScenarioOptimum
 from lrm_gym.core.units import JOULES_PER_KWH
 
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -51,6 +54,14 @@ class Report:
     command: str
     missing: tuple[RunSpec, ...] = ()  # runs not finished yet (``--report-only``), left out of the table
     reused: int = 0  # runs finished by an earlier invocation into the same folder, read back
+    optima: Mapping[str, ScenarioOptimum] = field(default_factory=dict)  # hindsight optimum per scenario
+    expected_optima: Mapping[str, ScenarioOptimum] = field(default_factory=dict)  # the weaker line
+    gaps: tuple[GapRow, ...] = ()  # per (scenario, policy) with an optimum
+
+    @property
+    def policy_results(self) -> tuple[RunResult, ...]:
+        """The policies' runs (analytic and learned), without the optimum runs."""
+        return tuple(r for r in self.results if r.spec.kind != "optimum")
 
 
 def fmt(mean: float, half_width: float) -> str:
@@ -93,9 +104,11 @@ def protocol(report: Report) -> str:
 
 def markdown(report: Report) -> str:
     lines = [protocol(report), ""]
+    gaps = {(g.scenario, g.label): g for g in report.gaps}
     header = ["scenario", "policy", "kind", "n"] + [title for _, title in COLUMNS]
+    header += ["gap to optimum"] if gaps else []
     lines.append("| " + " | ".join(header) + " |")
-    lines.append("|" + "|".join(["---"] * 4 + ["---:"] * len(COLUMNS)) + "|")
+    lines.append("|" + "|".join(["---"] * 4 + ["---:"] * (len(header) - 4)) + "|")
     best: dict[str, Row] = {}
     for row in report.rows:
         if row.scenario not in best or row.mean["episode_return"] > best[row.scenario].mean["episode_return"]:
@@ -104,8 +117,20 @@ def markdown(report: Report) -> str:
         cells = [fmt(row.mean[m], row.ci[m]) for m, _ in COLUMNS]
         if best[row.scenario] is row:
             cells[0] = f"**{cells[0]}**"
+        if gaps:
+            g = gaps.get((row.scenario, row.label))
+            cells.append("n/a" if g is None else f"{fmt(100 * g.gap, 100 * g.gap_ci)}%")
         lines.append("| " + " | ".join([row.scenario, row.label, row.kind, str(row.n_units), *cells]) + " |")
+        last_of_scenario = row is [r for r in report.rows if r.scenario == row.scenario][-1]
+        if last_of_scenario and row.scenario in report.optima:
+            s = report.optima[row.scenario].summary()
+            opt = [f"{fmt(s['optimum'], s['optimum_ci'])} (bound {s['upper_bound']:.1f})"]
+            opt += [""] * (len(COLUMNS) - 1) + ["0%"]
+            n = int(s["n_episodes"])
+            lines.append("| " + " | ".join([row.scenario, "*hindsight optimum*", "optimum", str(n), *opt]) + " |")
     lines.append("")
+    if report.optima:
+        lines.append(headroom_markdown(report.optima, report.gaps, report.rows, report.expected_optima))
     if report.verdicts:
         lines.append(
             "**Best learned vs best analytic** (by mean return; beats / loses when the Welch 95% CI of the "
@@ -140,6 +165,10 @@ def markdown(report: Report) -> str:
 def write_csv(report: Report, path: Path) -> None:
     fields = ["scenario", "policy", "kind", "n_units", "n_episodes"]
     fields += [f"{m}_{stat}" for m in METRICS for stat in ("mean", "ci95")]
+    gaps = {(g.scenario, g.label): g for g in report.gaps}
+    if report.optima:
+        fields += ["gap_mean", "gap_ci95", "gap_to_bound_mean", "gap_to_bound_ci95", "optimum_mean", "optimum_ci95"]
+        fields += ["upper_bound_mean"]
     with path.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
@@ -154,6 +183,14 @@ def write_csv(report: Report, path: Path) -> None:
             for m in METRICS:
                 record[f"{m}_mean"] = row.mean[m]
                 record[f"{m}_ci95"] = row.ci[m]
+            g = gaps.get((row.scenario, row.label))
+            if g is not None:
+                record |= {"gap_mean": g.gap, "gap_ci95": g.gap_ci}
+                record |= {"gap_to_bound_mean": g.gap_to_bound, "gap_to_bound_ci95": g.gap_to_bound_ci}
+            if row.scenario in report.optima:
+                s = report.optima[row.scenario].summary()
+                record |= {"optimum_mean": s["optimum"], "optimum_ci95": s["optimum_ci"]}
+                record["upper_bound_mean"] = s["upper_bound"]
             writer.writerow(record)
 
 
@@ -161,7 +198,7 @@ def write_episodes_csv(report: Report, path: Path) -> None:
     """Every evaluation episode of every run: the raw data behind the table."""
     with path.open("w", newline="") as f:
         writer: csv.DictWriter[str] | None = None
-        for result in report.results:
+        for result in report.policy_results:
             for episode in result.episodes:
                 record = {
                     "scenario": result.spec.scenario,
@@ -176,6 +213,18 @@ def write_episodes_csv(report: Report, path: Path) -> None:
                 writer.writerow(record)
 
 
+def write_optima_csv(report: Report, path: Path) -> None:
+    """Every evaluation episode's optimum (each information line): best plan, bound, MIP gap, status, time."""
+    with path.open("w", newline="") as f:
+        fields = ["scenario", "information", "seed", "optimum", "upper_bound", "mip_gap", "status"]
+        writer = csv.DictWriter(f, fieldnames=[*fields, "solve_seconds", "n_tasks"])
+        writer.writeheader()
+        for optima in (report.optima, report.expected_optima):
+            for opt in optima.values():
+                for e in opt.episodes:
+                    writer.writerow({"scenario": opt.scenario, "information": opt.information, **e.as_dict()})
+
+
 def write_json(report: Report, path: Path) -> None:
     payload = {
         "suite": report.suite,
@@ -183,6 +232,11 @@ def write_json(report: Report, path: Path) -> None:
         "confidence": CONFIDENCE,
         "rows": report.rows,
         "verdicts": report.verdicts,
+        "headroom": {
+            "optima": {s: {**o.summary(), "episodes": o.episodes} for s, o in report.optima.items()},
+            "expected_optima": {s: {**o.summary(), "episodes": o.episodes} for s, o in report.expected_optima.items()},
+            "gaps": report.gaps,
+        },
         "errors": [{"run": getattr(e.spec, "name", str(e.spec)), "error": e.error} for e in report.errors],
         "missing": [spec.name for spec in report.missing],
         "reused": report.reused,
@@ -249,7 +303,8 @@ def plot_bars(report: Report, path: Path) -> None:
 
 
 def plot_learning_curves(report: Report, path: Path) -> None:
-    """Validation return vs training steps (mean and range over training seeds), best analytic as a line."""
+    """Validation return vs training steps (mean and range over training seeds); the best analytic policy's
+    evaluation return and the hindsight optimum (when the suite has one) as lines."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -272,6 +327,8 @@ def plot_learning_curves(report: Report, path: Path) -> None:
         if analytic:
             best = max(analytic, key=lambda r: r.mean["episode_return"])
             ax.axhline(best.mean["episode_return"], color="black", linestyle="--", label=f"best analytic: {best.label}")
+        if scenario in report.optima:
+            ax.axhline(report.optima[scenario].summary()["optimum"], color="black", label="hindsight optimum")
         ax.set_title(scenario)
         ax.set_xlabel("training steps")
         ax.set_ylabel("validation episode return")
@@ -331,6 +388,12 @@ def write_all(report: Report, out_dir: Path) -> list[Path]:
     write_csv(report, paths[1])
     write_episodes_csv(report, paths[2])
     write_json(report, paths[3])
+    if report.optima:
+        paths.append(out_dir / "optima.csv")
+        write_optima_csv(report, paths[-1])
+        if report.rows:
+            plot_headroom(report.rows, report.optima, out_dir / "headroom.png")
+            paths.append(out_dir / "headroom.png")
     if report.rows:
         plot_bars(report, out_dir / "bars.png")
         paths.append(out_dir / "bars.png")

@@ -27,19 +27,20 @@ TRAJECTORY_KEYS = ("baseline_j", "demand_j", "auxiliary_j", "waste_j", "charge_j
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One independent unit of work: evaluate an analytic policy, or train then evaluate a learned one.
+    """One independent unit of work: evaluate an analytic policy, train then evaluate a learned one, or solve
+    the hindsight optimum of the evaluation episodes (``optimum``, agents/headroom).
 
     Picklable (plain data only), so any executor can ship it to another process or machine.
     """
 
-    kind: Literal["analytic", "learned"]
+    kind: Literal["analytic", "learned", "optimum"]
     scenario: str
     env_id: str
     overrides: dict[str, Any]
     label: str
     eval_seeds: tuple[int, ...]
     policy: str | None = None  # analytic: kebab-case name in agents.policies.analytic.POLICIES
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)  # analytic: the policy's; optimum: the solver's
     algo: str | None = None  # learned
     train_seed: int | None = None
     n_timesteps: int = 0
@@ -62,7 +63,7 @@ class RunResult:
     """What a run returns: its episodes, and for learned runs the training curve and model folder."""
 
     spec: RunSpec
-    episodes: tuple[dict[str, float | int], ...]
+    episodes: tuple[dict[str, Any], ...]  # optimum runs: the optimum as episode_return, bound, gap, status, time
     trajectory: dict[str, list[float]]  # per closed slot, of the first evaluation episode
     wall_seconds: float
     curve_timesteps: tuple[int, ...] = ()
@@ -70,8 +71,13 @@ class RunResult:
     model_path: str | None = None
 
 
+def optimum_label(information: str) -> str:
+    """``hindsight-optimum`` / ``expected-optimum`` (agents.benchmark.suite.RESERVED_LABELS)."""
+    return f"{information}-optimum"
+
+
 def plan(suite: Suite, out_dir: str | Path) -> list[RunSpec]:
-    """Every run of the suite, learned (long) runs first so that the pool ends with short ones."""
+    """Every run of the suite: learned (long) runs first, then the optima, so that the pool ends with short ones."""
     runs: list[RunSpec] = []
     for scenario in suite.scenarios:
         for entry in suite.learned:
@@ -94,6 +100,24 @@ def plan(suite: Suite, out_dir: str | Path) -> list[RunSpec]:
                         run_dir=str(Path(out_dir) / "runs" / entry.label / scenario.name / f"seed_{seed}"),
                         backend=entry.backend,
                         model=entry.model,
+                    )
+                )
+    if suite.headroom is not None:
+        for scenario in suite.scenarios:
+            for information in suite.headroom.information:
+                runs.append(
+                    RunSpec(
+                        kind="optimum",
+                        scenario=scenario.name,
+                        env_id=scenario.env_id,
+                        overrides=scenario.overrides,
+                        label=optimum_label(information),
+                        eval_seeds=suite.eval_seeds,
+                        params={
+                            "information": information,
+                            "time_limit_s": suite.headroom.time_limit_s,
+                            "branch_and_bound": suite.headroom.branch_and_bound,
+                        },
                     )
                 )
     for scenario in suite.scenarios:
@@ -140,6 +164,14 @@ def validate(runs: Sequence[RunSpec]) -> None:
 
     checked: set[tuple[Any, ...]] = set()
     for spec in runs:
+        if spec.kind == "optimum":
+            from agents.headroom.record import check_supported
+
+            try:
+                check_supported(spec.env_id, spec.overrides or None)
+            except ValueError as err:
+                raise ValueError(f"{spec.name}: {err}") from err
+            continue
         if spec.kind == "analytic":
             key: tuple[Any, ...] = ("a", spec.env_id, repr(spec.overrides), spec.policy, repr(spec.params))
             if key in checked:
@@ -178,6 +210,8 @@ def validate(runs: Sequence[RunSpec]) -> None:
 def execute_run(spec: RunSpec) -> RunResult:
     """Run one :class:`RunSpec` (top-level, so process pools and Ray can call it)."""
     start = time.perf_counter()
+    if spec.kind == "optimum":
+        return _solve_optimum(spec, start)
     recorder = TrajectoryRecorder(spec.eval_seeds[0])
     if spec.kind == "analytic":
         from agents.policies.analytic import make_policy
@@ -225,6 +259,24 @@ def execute_run(spec: RunSpec) -> RunResult:
         curve_returns=returns,
         model_path=str(model),
     )
+
+
+def _solve_optimum(spec: RunSpec, start: float) -> RunResult:
+    """The hindsight optimum of every evaluation episode: one episode dict per seed, the optimum's return as
+    ``episode_return`` (so the run reads like a policy's), with its upper bound, MIP gap, status and time."""
+    from agents.headroom.optima import scenario_optimum
+
+    opt = scenario_optimum(
+        spec.scenario,
+        spec.env_id,
+        spec.eval_seeds,
+        spec.overrides or None,
+        information=spec.params["information"],
+        time_limit_s=float(spec.params["time_limit_s"]),
+        branch_and_bound=bool(spec.params["branch_and_bound"]),
+    )
+    episodes = tuple({**e.as_dict(), "episode_return": e.optimum} for e in opt.episodes)
+    return RunResult(spec, episodes, {}, time.perf_counter() - start)
 
 
 def clear_run_folder(spec: RunSpec) -> None:

@@ -106,6 +106,27 @@ class LearnedEntry(_Strict):
         return _seed_list(seeds, "training seeds")
 
 
+class HeadroomEntry(_Strict):
+    """The hindsight optimum of every scenario's evaluation episodes (agents/headroom, docs/headroom.md): one
+    ``optimum`` run per scenario and information line, and each policy's gap to it in the report."""
+
+    time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 60.0  # per HiGHS solve
+    branch_and_bound: bool = False  # after relaxation, rounding and fix-and-branch, a full branch and bound
+    information: tuple[Literal["hindsight", "expected"], ...] = ("hindsight",)
+
+    @pydantic.field_validator("information")
+    @classmethod
+    def _hindsight_first(cls, lines: tuple[str, ...]) -> tuple[str, ...]:
+        _distinct(lines, "information lines")
+        if "hindsight" not in lines:
+            raise ValueError("the gaps are to the hindsight optimum: 'hindsight' must be one of the lines")
+        return lines
+
+
+RESERVED_LABELS = ("hindsight-optimum", "expected-optimum")
+"""Labels of the optimum runs; no policy may take them."""
+
+
 class SeedRange(_Strict):
     """``{start, count}``: the seeds ``start, start + 1, ..., start + count - 1``."""
 
@@ -156,6 +177,7 @@ class SuiteFile(_Strict):
     scenarios: Annotated[list[ScenarioEntry], Field(min_length=1)]
     analytic: list[AnalyticEntry] = []
     learned: list[LearnedEntry] = []
+    headroom: HeadroomEntry | None = None  # absent: no optimum, no gap columns
 
     @pydantic.model_validator(mode="after")
     def _distinct_names(self) -> SuiteFile:
@@ -164,6 +186,9 @@ class SuiteFile(_Strict):
         if not labels:
             raise ValueError("no analytic or learned policies")
         _distinct(labels, "policy labels; give entries a distinct 'label'")
+        reserved = sorted(set(labels) & set(RESERVED_LABELS))
+        if reserved:
+            raise ValueError(f"labels {reserved} are reserved for the optimum runs; choose another 'label'")
         return self
 
 
@@ -177,6 +202,7 @@ class Suite(_Strict):
     analytic: tuple[AnalyticEntry, ...]
     learned: tuple[LearnedEntry, ...]
     source: str
+    headroom: HeadroomEntry | None = None
 
 
 def suite_path(suite: str | Path) -> Path:
@@ -206,6 +232,7 @@ def load_suite(suite: str | Path) -> Suite:
         analytic=tuple(parsed.analytic),
         learned=tuple(parsed.learned),
         source=str(path),
+        headroom=parsed.headroom,
     )
 
 

@@ -1,8 +1,9 @@
 """``lrm-gym benchmark``: run a suite (analytic and learned routers under one protocol) and write the results.
 
-Outputs in ``--out``: ``results.md`` (protocol, table, verdicts, the reproducing command), ``results.csv``,
-``episodes.csv``, ``results.json``, ``bars.png``, ``learning_curves.png``, ``energy_balance_<scenario>.png``
-and the learned agents' run folders under ``runs/``.
+Outputs in ``--out``: ``results.md`` (protocol, table, verdicts, headroom, the reproducing command),
+``results.csv``, ``episodes.csv``, ``results.json``, ``bars.png``, ``learning_curves.png``,
+``energy_balance_<scenario>.png``, the learned agents' run folders under ``runs/``, and, for a suite with a
+``headroom:`` entry, ``optima.csv`` (every episode's hindsight optimum) and ``headroom.png``.
 
 Every finished run is kept in ``runs/results/`` (:mod:`agents.benchmark.store`) as soon as it finishes, so
 running the same command again resumes: finished runs are read back, not redone, and the tables come out
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.benchmark.executors import EXECUTORS, RunError, make_executor
+from agents.benchmark.headroom import gap_rows, optima_by_information
 from agents.benchmark.report import Report, describe_machine, markdown, update_readme, write_all
 from agents.benchmark.runs import RunResult, RunSpec, clear_run_folder, execute_run, plan, validate
 from agents.benchmark.statistics import aggregate, verdicts
@@ -67,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
     ordered = [outcomes[i] for i in range(len(runs)) if i in outcomes]  # plan order, as without resuming
     results = tuple(o for o in ordered if isinstance(o, RunResult))
     errors = tuple(o for o in ordered if isinstance(o, RunError))
-    rows = tuple(aggregate(results)) if results else ()
+    policies = tuple(r for r in results if r.spec.kind != "optimum")
+    rows = tuple(aggregate(policies)) if policies else ()
+    optima = optima_by_information(results)
     command = f"lrm-gym benchmark --suite {args.suite} --out {out} --workers {args.workers}"
     if args.readme is not None:
         command += f" --readme {args.readme}"
@@ -84,6 +88,9 @@ def run(args: argparse.Namespace) -> int:
         command=command,
         missing=tuple(runs[i] for i in range(len(runs)) if i not in outcomes),
         reused=len(finished),
+        optima=optima.get("hindsight", {}),
+        expected_optima=optima.get("expected", {}),
+        gaps=tuple(gap_rows(policies, optima.get("hindsight", {}))),
     )
     paths = write_all(report, out)
     text = markdown(report)
@@ -116,6 +123,8 @@ def _relative_images(text: str, out: Path, readme: Path) -> str:
     """The README block: the table plus the figures, linked relative to the README."""
     rel = os.path.relpath(out, readme.parent)
     figures = [f"![per-scenario bars]({rel}/bars.png)"]
+    if (out / "headroom.png").is_file():
+        figures.append(f"![returns against the hindsight optimum]({rel}/headroom.png)")
     if (out / "learning_curves.png").is_file():
         figures.append(f"![learning curves]({rel}/learning_curves.png)")
     balance = sorted(out.glob("energy_balance_*.png"))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import lrm_gym
-from agents.benchmark.statistics import mean_ci
+from agents.benchmark.intervals import mean_ci
 from agents.benchmark.suite import SEED_LIMIT
 from agents.cli.checks import json_object, seed, writable_file
 from agents.evaluation import EpisodeMetrics, evaluate

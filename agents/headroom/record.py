@@ -6,11 +6,11 @@ fix its correctness and tokens under every option (docs/model.md section 8). The
 (:mod:`agents.headroom.milp`) is computed from it, and :mod:`agents.headroom.replay` plays a plan back.
 
 The record is read off an env played by some policy (by default every task on the cheapest option, which
-never defers). It is a function of the seed alone **as long as the queue never overflows**: the core draws a
-task's class, difficulty and uniforms only when the task is accepted, so arrivals rejected by a full queue
-(possible only when earlier tasks were deferred) shift every later draw of the episode. :func:`record_episode`
-raises :class:`RecordError` when that happens, and the optimum is stated over overflow-free plans
-(docs/headroom.md, "What the record is a function of").
+never defers). It is a function of the seed alone: the core draws every arrival's class, difficulty and
+uniforms in arrival order, also for an arrival a full queue rejects (since ``-v2``), so no action changes a
+draw. Which arrivals a full queue rejects does depend on the actions (deferrals fill the queue); the record
+holds every arrival only when none was rejected, :func:`record_episode` raises :class:`RecordError` otherwise,
+and the optimum is stated over overflow-free plans (docs/headroom.md, "What the record is a function of").
 """
 
 from __future__ import annotations
@@ -82,6 +82,15 @@ def params_for(env_id: str, overrides: Mapping[str, Any] | None = None) -> Param
         env.close()
 
 
+def check_supported(env_id: str, overrides: Mapping[str, Any] | None = None) -> None:
+    """Raise ``ValueError`` when the hindsight optimum cannot be computed for this env (checked before a
+    benchmark starts): the env must build, and its dynamics must be the ones the program models."""
+    try:
+        params_for(env_id, overrides)
+    except gym.error.Error as err:
+        raise ValueError(f"cannot build {env_id}: {err}") from err
+
+
 def record_episode(
     env_id: str, seed: int, overrides: Mapping[str, Any] | None = None, policy: Policy | None = None
 ) -> tuple[EpisodeRecord, float]:
@@ -91,8 +100,8 @@ def record_episode(
     counts it). The default policy puts every task on the cheapest option (it never defers).
 
     Raises:
-        RecordError: when some arrivals are not visible to the record: rejected by a full queue (which would
-            shift the later draws, see the module docstring) or settled without a decision before the router
+        RecordError: when some arrivals are not visible to the record: rejected by a full queue (their draws are
+            taken but never reach the queue, see the module docstring) or settled without a decision before the router
             saw their slot.
     """
     from agents.policies.analytic import FixedOption  # the policies import the headroom MPC

@@ -13,8 +13,8 @@ import pytest
 from scipy import stats
 
 from agents.benchmark.executors import LocalExecutor, RunError
+from agents.benchmark.intervals import mean_ci, welch_difference
 from agents.benchmark.runs import plan, validate
-from agents.benchmark.statistics import mean_ci, welch_difference
 from agents.benchmark.suite import load_suite
 from agents.cli import main
 
@@ -35,6 +35,9 @@ learned:
     eval_freq: 32
     eval_episodes: 1
     hyperparams: {n_envs: 1, n_steps: 32, batch_size: 32, n_epochs: 1}
+headroom:
+  time_limit_s: 20
+  information: [hindsight, expected]
 """
 
 
@@ -91,7 +94,8 @@ def test_tiny_suite_writes_every_output(tmp_path: Path, capsys: pytest.CaptureFi
     suite = str(write_suite(tmp_path))
     code = main(["benchmark", "--suite", suite, "--out", str(out), "--workers", "1", "--readme", str(readme)])
     assert code == 0, capsys.readouterr().err
-    for name in ("results.md", "results.csv", "episodes.csv", "results.json", "bars.png", "learning_curves.png"):
+    outputs = ("results.md", "results.csv", "episodes.csv", "results.json", "bars.png", "learning_curves.png")
+    for name in (*outputs, "optima.csv", "headroom.png"):
         assert (out / name).is_file(), name
     assert (out / "energy_balance_volatile.png").is_file()
 
@@ -132,8 +136,35 @@ def test_tiny_suite_writes_every_output(tmp_path: Path, capsys: pytest.CaptureFi
     ]
     assert float(rows[0]["episode_return_mean"]) == pytest.approx(np.mean(per_seed))
 
+    # the headroom: per episode the optimum bounds every policy's return, and the gap column is the mean and CI
+    # of the per-episode relative gaps (per training seed for the learned agent)
+    with (out / "optima.csv").open() as f:
+        optima = list(csv.DictReader(f))
+    assert sorted((o["information"], int(o["seed"])) for o in optima) == [
+        (line, seed) for line in ("expected", "hindsight") for seed in (11, 12, 13)
+    ]
+    best = {int(o["seed"]): float(o["optimum"]) for o in optima if o["information"] == "hindsight"}
+    bound = {int(o["seed"]): float(o["upper_bound"]) for o in optima if o["information"] == "hindsight"}
+    for e in episodes:
+        assert float(e["episode_return"]) <= bound[int(e["seed"])] + 1e-6 * abs(bound[int(e["seed"])])
+    gaps = [(best[int(e["seed"])] - float(e["episode_return"])) / abs(best[int(e["seed"])]) for e in episodes
+            if e["policy"] == "largest"]  # fmt: skip
+    assert float(largest["gap_mean"]) == pytest.approx(mean_ci(gaps)[0])
+    assert float(largest["gap_ci95"]) == pytest.approx(mean_ci(gaps)[1])
+    assert float(largest["optimum_mean"]) == pytest.approx(np.mean(list(best.values())))
+    learned_gaps = [
+        np.mean([(best[int(e["seed"])] - float(e["episode_return"])) / abs(best[int(e["seed"])])
+                 for e in episodes if e["policy"] == "maskable-ppo" and e["train_seed"] == s])
+        for s in ("0", "1")
+    ]  # fmt: skip
+    assert float(rows[0]["gap_mean"]) == pytest.approx(np.mean(learned_gaps))
+    results_md = (out / "results.md").read_text()
+    assert "| volatile | *hindsight optimum* | optimum | 3 |" in results_md
+    assert "Where the best policy stands" in results_md and "expected-information line" in results_md
+
     payload = json.loads((out / "results.json").read_text())
     assert payload["verdicts"][0]["outcome"] in {"beats", "ties", "loses"}
+    assert set(payload["headroom"]["optima"]) == {"volatile"} and len(payload["headroom"]["gaps"]) == 3
     assert "Protocol" in (out / "results.md").read_text()
     text = readme.read_text()
     assert "old" not in text and "| volatile | accuracy-target | analytic |" in text and text.endswith("rest\n")
@@ -185,6 +216,9 @@ def test_local_executor_keeps_other_runs_when_one_fails(workers: int) -> None:
         (("label: largest", "label: ../elsewhere"), "analytic[1].label: string should match pattern"),
         (("eval_episodes: 1\n", "eval_episodes: 1\n    n_steps: 5\n"), "learned[0].n_steps: extra inputs are not"),
         (("name: tiny", "name: tiny\ntypo: 1"), "typo: extra inputs are not permitted"),
+        (("[hindsight, expected]", "[expected]"), "headroom.information: the gaps are to the hindsight optimum"),
+        (("time_limit_s: 20", "time_limit_s: 0"), "headroom.time_limit_s: input should be greater than 0"),
+        (("label: largest", "label: hindsight-optimum"), "reserved for the optimum runs"),
     ],
 )
 def test_bad_suites_fail_before_any_run(

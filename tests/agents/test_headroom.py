@@ -207,7 +207,7 @@ def _result(
 
 
 def _toy_optimum() -> Any:
-    from agents.headroom.gap import EpisodeOptimum, ScenarioOptimum
+    from agents.headroom.optima import EpisodeOptimum, ScenarioOptimum
 
     episodes = (
         EpisodeOptimum(1, 100.0, 110.0, 0.1, "time limit", 1.0, 10),
@@ -217,7 +217,7 @@ def _toy_optimum() -> Any:
 
 
 def test_gap_is_relative_to_the_optimum_per_episode_and_per_training_seed() -> None:
-    from agents.headroom.gap import gap_rows
+    from agents.benchmark.headroom import gap_rows
 
     analytic = _result("analytic", "a", {1: 90.0, 2: -60.0})
     learned = [_result("learned", "l", {1: 80.0, 2: -50.0}, 0), _result("learned", "l", {1: 100.0, 2: -75.0}, 1)]
@@ -230,27 +230,28 @@ def test_gap_is_relative_to_the_optimum_per_episode_and_per_training_seed() -> N
 
 
 def test_gap_needs_an_optimum_for_every_episode() -> None:
-    from agents.headroom.gap import gap_rows
+    from agents.benchmark.headroom import gap_rows
 
     with pytest.raises(ValueError, match="seed 3"):
         gap_rows([_result("analytic", "a", {3: 1.0})], {"toy": _toy_optimum()})
 
 
 def test_headroom_figure_and_markdown(tmp_path: Any) -> None:
+    from agents.benchmark.headroom import gap_rows, headroom_markdown, plot_headroom
     from agents.benchmark.statistics import Row
-    from agents.headroom.gap import gap_rows, headroom_markdown, plot_headroom
 
     optima = {"toy": _toy_optimum()}
     row = Row("toy", "a", "analytic", 2, 2, {"episode_return": 15.0}, {"episode_return": 75.0}, (90.0, -60.0))
     path = tmp_path / "headroom.png"
     plot_headroom([row], optima, path)
     assert path.stat().st_size > 0
-    text = headroom_markdown(optima, gap_rows([_result("analytic", "a", {1: 90.0, 2: -60.0})], optima))
-    assert "hindsight optimum" in text and "| toy | a | 15.0% +-" in text
+    text = headroom_markdown(optima, gap_rows([_result("analytic", "a", {1: 90.0, 2: -60.0})], optima), [row])
+    assert "hindsight optimum" in text and "| toy | a | analytic | 15.0% ±" in text
+    assert "`toy`: `a` (analytic) is 15.0% ±" in text  # where the best policy stands
 
 
 def test_scenario_optimum_on_short_episodes() -> None:
-    from agents.headroom.gap import scenario_optimum
+    from agents.headroom.optima import scenario_optimum
 
     eid = env_id("solar-battery")
     opt = scenario_optimum("solar-battery", eid, [1, 2], {"horizon_slots": 3}, time_limit_s=TIME_LIMIT_S)

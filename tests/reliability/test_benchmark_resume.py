@@ -81,30 +81,30 @@ def test_a_second_invocation_reuses_every_finished_run(tmp_path: Path, capsys: p
     argv = ["benchmark", "--suite", suite, "--out", str(out), "--workers", "1"]
     assert main(argv) == 0
     first = _result_files(out)
-    assert len(first) == 4  # two learned seeds, two analytic policies
+    assert len(first) == 6  # two learned seeds, two analytic policies, two optimum lines
     table = (out / "results.csv").read_bytes()
     log = out / "runs" / "maskable-ppo" / "volatile" / "seed_0" / "progress.csv"
     log_written = log.stat().st_mtime_ns
     capsys.readouterr()
 
     assert main(argv) == 0  # resumes by default: nothing left to run
-    assert "4 finished earlier, 0 to run" in capsys.readouterr().out
+    assert "6 finished earlier, 0 to run" in capsys.readouterr().out
     assert _result_files(out) == first and log.stat().st_mtime_ns == log_written  # not redone, logs untouched
     assert (out / "results.csv").read_bytes() == table
-    assert "4 of them finished earlier and reused" in (out / "results.md").read_text()
+    assert "6 of them finished earlier and reused" in (out / "results.md").read_text()
 
     # one run lost: only it is redone, and the table is the same
     lost = sorted(first)[0]
     (results_dir(out) / lost).unlink()
     assert main(argv) == 0
-    assert "3 finished earlier, 1 to run" in capsys.readouterr().out
+    assert "5 finished earlier, 1 to run" in capsys.readouterr().out
     again = _result_files(out)
     assert {k: v for k, v in again.items() if k != lost} == {k: v for k, v in first.items() if k != lost}
     assert lost in again and (out / "results.csv").read_bytes() == table
 
     # --restart redoes everything
     assert main([*argv, "--restart"]) == 0
-    assert "0 finished earlier, 4 to run" in capsys.readouterr().out
+    assert "0 finished earlier, 6 to run" in capsys.readouterr().out
     restarted = _result_files(out)
     assert set(restarted) == set(first) and all(restarted[k] != first[k] for k in first if k != lost)
     assert (out / "results.csv").read_bytes() == table
