@@ -4,7 +4,8 @@ Where things live (each subpackage's docstring has its own map):
 
 =========================  ==================================================================================
 ``agents.policies``        everything with ``predict``: analytic rules from the theory (``analytic``; ``mpc``
-                           re-plans each slot), saved SB3 models (``sb3``), trained RLlib modules (``rllib``)
+                           re-plans each slot), their slot-level forms (``slot``), saved SB3 models (``sb3``),
+                           trained RLlib modules (``rllib``)
 ``agents.evaluation``      :func:`evaluate`: the one code path that scores every policy on seeded episodes
 ``agents.training``        SB3 and RLlib training in rl-zoo3's run-folder shape, hyperparameter files,
                            :class:`~agents.training.sb3_vec_env.NativeVecEnv` (SB3's VecEnv on the compiled core)

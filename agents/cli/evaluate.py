@@ -1,5 +1,7 @@
 """``lrm-gym evaluate``: score one analytic policy on one env with the shared evaluation protocol.
 
+On a slot-level id (``lrm_gym/EnergyDispatch-*``) the policy's slot form runs (:mod:`agents.policies.slot`).
+
 Episodes use seeds ``seed, seed + 1, ...`` through :func:`agents.evaluation.evaluate`, the same loop the
 benchmark uses. Prints a table of each metric's mean with a 95% confidence interval across episodes (Student
 t, :func:`agents.benchmark.statistics.mean_ci`) and writes the per-episode metrics and the summary as JSON.
@@ -10,8 +12,11 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+import gymnasium as gym
 
 import lrm_gym
 from agents.benchmark.intervals import mean_ci
@@ -19,7 +24,8 @@ from agents.benchmark.suite import SEED_LIMIT
 from agents.cli.checks import json_object, seed, writable_file
 from agents.evaluation import EpisodeMetrics, evaluate
 from agents.policies.analytic import POLICIES, make_policy
-from lrm_gym.registration import env_id, resolve_env_id
+from agents.policies.slot import slot_policy_factory
+from lrm_gym.registration import DISPATCH_FAMILY, NAMESPACE, env_id, resolve_env_id
 
 SHOWN = {
     "episode_return": "return",
@@ -43,6 +49,10 @@ def summary(episodes: Sequence[EpisodeMetrics]) -> dict[str, dict[str, float]]:
     return out
 
 
+def _per_task(name: str, kwargs: dict[str, Any], env: gym.Env) -> Any:
+    return make_policy(name, env, **kwargs)
+
+
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
@@ -57,9 +67,10 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("runs", "evaluate", f"{args.policy}_{env.split('/')[-1]}.json")
     writable_file(out, "--out")  # before the episodes, not after
     seeds = list(range(args.seed, args.seed + args.episodes))
-    episodes = evaluate(
-        lambda e: make_policy(args.policy, e, **kwargs), env, seeds, overrides=overrides or None, progress=True
-    )
+    # a slot-level id (lrm_gym/EnergyDispatch-*) runs the policy's slot form, on an env made with its action mode
+    slot_level = env.startswith(f"{NAMESPACE}/{DISPATCH_FAMILY}-")
+    policy: Any = slot_policy_factory(args.policy, **kwargs) if slot_level else partial(_per_task, args.policy, kwargs)
+    episodes = evaluate(policy, env, seeds, overrides=overrides or None, progress=True)
     result = summary(episodes)
 
     table = Table(title=f"{args.policy} on {env}: {args.episodes} episodes, seeds {seeds[0]}..{seeds[-1]}")

@@ -16,7 +16,7 @@ from lrm_gym.core.observation import observation_space
 from lrm_gym.core.params import Params, build_params
 from lrm_gym.core.slot_dynamics import SlotState, SlotTables
 from lrm_gym.core.slot_layout import slot_observation_slices, slot_observation_space
-from lrm_gym.core.state import COUNTERS, INTEGER_COUNTERS, IntField, State
+from lrm_gym.core.state import COUNTERS, INTEGER_COUNTERS, IntField, State, queued_tasks
 from lrm_gym.envs.checks import check_derived, check_seed
 from lrm_gym.envs.compat import COST_KINDS
 from lrm_gym.envs.render import SlotRecord, energy_panel
@@ -59,9 +59,11 @@ class DispatchCore:
         slot_dynamics.seed_slot_rows(self.state, self.slots, self.rows, seeds)
         self.seeded = True
 
-    def reset(self) -> np.ndarray:
-        obs = np.empty((self.n, self.single_observation_space.shape[0]), np.float32)
-        slot_dynamics.reset_slot_rows(self.params, self.tables, self.state, self.slots, self.rows, obs)
+    def reset(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """Start new episodes in ``rows`` (all by default); their first observations ``(len(rows), size)``."""
+        rows = self.rows if rows is None else rows
+        obs = np.empty((rows.size, self.single_observation_space.shape[0]), np.float32)
+        slot_dynamics.reset_slot_rows(self.params, self.tables, self.state, self.slots, rows, obs)
         return obs
 
     def check_actions(self, actions: Any) -> np.ndarray:
@@ -76,8 +78,8 @@ class DispatchCore:
             want = shape if self.n > 1 else shape[1:]
             raise ValueError(f"action must have shape {want} ({self.mode} action), got shape {array.shape}")
         array = array.reshape(shape)
-        bad = ~np.isfinite(array) | (array < -1.0) | (array > 1.0)
-        if bad.any():
+        if not (array.min() >= -1.0 and array.max() <= 1.0):  # NaN fails both comparisons
+            bad = ~np.isfinite(array) | (array < -1.0) | (array > 1.0)
             row, col = (int(i) for i in np.argwhere(bad)[0])
             where = f"[{row}, {col}]" if self.n > 1 else f"[{col}]"
             raise ValueError(f"action{where} = {float(array[row, col])!r} is outside [-1, 1]")
@@ -117,17 +119,31 @@ def _counters(values: np.ndarray) -> dict[str, np.ndarray]:
     return {name: out[name] for name in COUNTERS}
 
 
-def _row_info(info: dict[str, Any], row: int) -> dict[str, Any]:
-    """One row of :meth:`DispatchCore.info_arrays` as Python numbers (``cost`` as ``numpy.float64``)."""
-    out: dict[str, Any] = {}
-    for key, value in info.items():
-        if isinstance(value, dict):
-            out[key] = _row_info(value, row)
-        elif key == "cost":
-            out[key] = np.float64(value[row])
-        else:
-            out[key] = value[row].item()
-    return out
+def _python_counters(values: np.ndarray) -> dict[str, float | int]:
+    out = values.tolist()
+    for i in INTEGER_COUNTERS:
+        out[i] = int(out[i])
+    return dict(zip(COUNTERS, out, strict=True))
+
+
+def row_info(core: DispatchCore, row: int) -> dict[str, Any]:
+    """Row ``row``'s info (the keys of :meth:`DispatchCore.info_arrays`) as Python numbers, ``cost`` as a
+    ``numpy.float64``: built from one ``tolist()`` per array, as the per-task env's info is (it runs every step)."""
+    state, slots = core.state, core.slots
+    ints = state.ints[row].tolist()
+    info: dict[str, Any] = {"slot": ints[IntField.SLOT]}
+    info.update(_python_counters(slots.slot_step[row]))
+    info["storage_j"] = float(state.storage_j[row])
+    info["decisions"] = int(slots.decisions[row])
+    info["cost"] = np.float64(info[core.cost_counter] * core.cost_scale)
+    totals: dict[str, Any] = _python_counters(state.totals[row])
+    totals["tasks_queued"] = queued_tasks(
+        ints[IntField.TRUNCATED], ints[IntField.Q_LEN], ints[IntField.N_PRESENT], ints[IntField.HEAD],
+        ints[IntField.SLOT_DEFERRED],
+    )  # fmt: skip
+    totals["cost"] = np.float64(totals[core.cost_counter] * core.cost_scale)
+    info["totals"] = totals
+    return info
 
 
 class EnergyDispatchEnv(gym.Env[np.ndarray, np.ndarray]):
@@ -276,4 +292,4 @@ class EnergyDispatchEnv(gym.Env[np.ndarray, np.ndarray]):
         return energy_panel(self._history, self.params)
 
     def _info(self) -> dict[str, Any]:
-        return _row_info(self._core.info_arrays(), 0)
+        return row_info(self._core, 0)

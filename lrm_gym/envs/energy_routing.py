@@ -140,7 +140,9 @@ class EnergyRoutingEnv(gym.Env[dict[str, np.ndarray] | np.ndarray, np.int64]):
       by default (a masked action runs the lowest valid action, flagged in ``info``; ``strict=True`` restores
       the error), masks in ``info`` are bool (were int8), ``info`` gains ``masked_action``,
       ``executed_action`` and ``cost``, and the make kwargs ``observation``, ``strict``,
-      ``masked_action_penalty`` and ``cost``.
+      ``masked_action_penalty`` and ``cost``. Every id has a slot-level twin ``lrm_gym/EnergyDispatch-<Name>-v2``
+      (:class:`~lrm_gym.envs.dispatch.EnergyDispatchEnv`, docs/model.md section 18) that runs this version's
+      transitions one slot per step; this env's episodes are unchanged by it.
     * v1: The simulator core is compiled and every env draws from its own random stream (xoshiro256**,
       :mod:`lrm_gym.core.rng`). Same model, spaces, rewards and distributions as v0, but a seed gives other
       episodes than it did in v0, so results are not comparable seed for seed. Vector envs seed sub-env ``i``

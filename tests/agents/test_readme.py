@@ -43,3 +43,13 @@ def test_readme_speed_example_runs() -> None:
     assert blocks
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {})
+
+
+def test_readme_slot_level_examples_run() -> None:
+    text = README.read_text(encoding="utf-8")
+    section = re.search(r"^### One step per slot: `EnergyDispatch`\n(.*?)(?=^##)", text, flags=re.S | re.M)
+    assert section, "README has no 'One step per slot' section"
+    blocks = re.findall(r"```python\n(.*?)```", section.group(1), flags=re.S)
+    assert len(blocks) == 2
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})

@@ -3,7 +3,9 @@ evaluation episodes; SB3's checker on the slot-level envs."""
 
 from __future__ import annotations
 
+import json
 import warnings
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -125,3 +127,16 @@ def test_slot_forms_refuse_what_they_cannot_run() -> None:
         make_slot_policy("supply-tracking", allowance, defer=False)
     with pytest.raises(ValueError, match="bad parameters for policy 'supply-tracking'"):
         make_slot_policy("supply-tracking", allowance, target=0.5)
+
+
+def test_cli_evaluate_runs_the_slot_form_on_a_slot_level_id(tmp_path: Path) -> None:
+    from agents.cli import main
+
+    out = tmp_path / "slot.json"
+    argv = ["evaluate", "--policy", "supply-tracking", "--env", dispatch_env_id("volatile"), "--episodes", "2"]
+    argv += ["--seed", "3", "--overrides", '{"horizon_slots": 30}', "--out", str(out)]
+    assert main(argv) == 0
+    payload = json.loads(out.read_text())
+    per_task = evaluate(lambda env: make_policy("supply-tracking", env), env_id("volatile"), [3, 4], overrides=SHORT)
+    assert [e["tasks_correct"] for e in payload["episodes"]] == [e.tasks_correct for e in per_task]
+    assert all(e["steps"] <= 30 for e in payload["episodes"])
