@@ -85,7 +85,9 @@ def protocol(report: Report) -> str:
     suite = report.suite
     seeds = suite.eval_seeds
     learned = "; ".join(
-        f"{e.label}: {e.algo}, {e.n_timesteps:,} steps, training seeds {list(e.seeds)}" for e in suite.learned
+        f"{e.label}: {e.algo}{' on the slot-level env' if e.env == 'dispatch' else ''}, {e.n_timesteps:,} steps, "
+        f"training seeds {list(e.seeds)}"
+        for e in suite.learned
     )
     overrides = "; ".join(f"{s.name}: {s.overrides}" for s in suite.scenarios if s.overrides) or "none"
     models = " / ".join(
