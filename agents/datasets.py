@@ -41,7 +41,7 @@ def policy_builder(
 ) -> Callable[[gym.Env], MaskedPolicy]:
     """``env -> policy`` for an analytic policy name or a saved SB3 ``.zip`` (then ``algo`` names its algorithm)."""
     if policy.endswith(".zip"):
-        from agents.policies.sb3 import load_policy
+        from agents.policies.sb3 import LearnedPolicy, load_policy
         from agents.policies.sb3_files import describe_saved_space, read_metadata
 
         if algo is None:
@@ -54,7 +54,14 @@ def policy_builder(
         trained_on_dict = describe_saved_space(saved).startswith("Dict(")
         wrappers: tuple[tuple[str, dict[str, Any]], ...]
         wrappers = () if trained_on_dict else (("lrm_gym.FlattenRoutingObservation", {}),)
-        return lambda env: load_policy(policy, algo, env, wrappers)
+
+        def build(env: gym.Env) -> MaskedPolicy:
+            learned = load_policy(policy, algo, env, wrappers)
+            if not isinstance(learned, LearnedPolicy):  # a slot-level model: one action per slot, not per task
+                raise ValueError(f"{policy} acts on a slot-level env; datasets record the per-task envs")
+            return learned
+
+        return build
     from agents.policies.analytic import make_policy
 
     if algo is not None:

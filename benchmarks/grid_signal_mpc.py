@@ -5,8 +5,8 @@ against the same MPC charging a flat penalty equal to the signal's mean, on the 
 
 For ``grid-caiso-carbon-*`` the flat MPC plans with ``auxiliary_per_kwh = 400 + 1,250 * 0.24 = 700`` (the
 carbon weight at the 2020 mean MOER) and no carbon weight; for ``grid-ercot-price-summer`` with
-``auxiliary_per_kwh = 6,400 * 0.110 = 704`` (the price weight at the period's mean price) and no price weight. Both run in
-the scenario's own env, so both are scored by the measured signal. Prints, per scenario and policy, the mean
+``auxiliary_per_kwh = 6,400 * 0.110 = 704`` (the price weight at the period's mean price) and no price weight.
+Both run in the scenario's own env, so both are scored by the measured signal. Prints, per scenario and policy, the mean
 return, auxiliary kWh and carbon kg or cost with 95 % t half-widths, and the paired difference of returns.
 """
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from agents.benchmark.executors import RunError
 from agents.benchmark.headroom import GapRow, headroom_markdown, plot_headroom
 from agents.benchmark.intervals import CONFIDENCE
+from agents.benchmark.quality import TimeToQuality, quality_markdown, time_to_quality
 from agents.benchmark.runs import RunResult, RunSpec
 from agents.benchmark.statistics import Row, Verdict
 from agents.benchmark.suite import Suite
@@ -63,6 +64,11 @@ class Report:
         """The policies' runs (analytic and learned), without the optimum runs."""
         return tuple(r for r in self.results if r.spec.kind != "optimum")
 
+    @property
+    def quality(self) -> tuple[TimeToQuality, ...]:
+        """Per scenario and learned agent, when its learning curve reached the best analytic policy's return."""
+        return tuple(time_to_quality(self.rows, self.policy_results))
+
 
 def fmt(mean: float, half_width: float) -> str:
     """``mean ± half-width`` rounded to the CI's precision (two significant digits of the half-width)."""
@@ -79,8 +85,8 @@ def protocol(report: Report) -> str:
     suite = report.suite
     seeds = suite.eval_seeds
     learned = "; ".join(
-        f"{e.label}: {e.algo}, {e.n_timesteps:,} steps, training seeds {list(e.seeds)}"
-        + (f", on {', '.join(e.scenarios)} only" if e.scenarios is not None else "")
+        f"{e.label}: {e.algo}{' on the slot-level env' if e.env == 'dispatch' else ''}, {e.n_timesteps:,} steps, "
+        f"training seeds {list(e.seeds)}" + (f", on {', '.join(e.scenarios)} only" if e.scenarios is not None else "")
         for e in suite.learned
     )
     overrides = "; ".join(f"{s.name}: {s.overrides}" for s in suite.scenarios if s.overrides) or "none"
@@ -143,6 +149,8 @@ def markdown(report: Report) -> str:
             diff = fmt(v.difference, v.half_width)
             lines.append(f"- {v.scenario}: {v.best_learned} **{v.outcome}** {v.best_analytic} (difference {diff})")
         lines.append("")
+    if report.quality:
+        lines.append(quality_markdown(report.quality))
     if report.errors:
         lines.append(f"**Failed runs ({len(report.errors)})**, left out of the table:")
         lines.append("")
@@ -171,6 +179,9 @@ def write_csv(report: Report, path: Path) -> None:
     if report.optima:
         fields += ["gap_mean", "gap_ci95", "gap_to_bound_mean", "gap_to_bound_ci95", "optimum_mean", "optimum_ci95"]
         fields += ["upper_bound_mean"]
+    quality = {(q.scenario, q.learned): q for q in report.quality}
+    if quality:  # learned rows: when the learning curve reached the best analytic return (empty: not reached)
+        fields += ["time_to_quality_target", "time_to_quality_steps", "time_to_quality_wall_seconds"]
     with path.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
@@ -193,6 +204,11 @@ def write_csv(report: Report, path: Path) -> None:
                 s = report.optima[row.scenario].summary()
                 record |= {"optimum_mean": s["optimum"], "optimum_ci95": s["optimum_ci"]}
                 record["upper_bound_mean"] = s["upper_bound"]
+            q = quality.get((row.scenario, row.label))
+            if q is not None:
+                record["time_to_quality_target"] = q.target
+                record["time_to_quality_steps"] = "" if q.steps is None else q.steps
+                record["time_to_quality_wall_seconds"] = "" if q.wall_seconds is None else q.wall_seconds
             writer.writerow(record)
 
 
@@ -234,6 +250,7 @@ def write_json(report: Report, path: Path) -> None:
         "confidence": CONFIDENCE,
         "rows": report.rows,
         "verdicts": report.verdicts,
+        "time_to_quality": report.quality,  # steps / wall_seconds null: not reached
         "headroom": {
             "optima": {s: {**o.summary(), "episodes": o.episodes} for s, o in report.optima.items()},
             "expected_optima": {s: {**o.summary(), "episodes": o.episodes} for s, o in report.expected_optima.items()},
@@ -250,6 +267,7 @@ def write_json(report: Report, path: Path) -> None:
                 "model_path": r.model_path,
                 "curve_timesteps": r.curve_timesteps,
                 "curve_returns": r.curve_returns,
+                "curve_wall_seconds": r.curve_wall_seconds,
             }
             for r in report.results
         ],

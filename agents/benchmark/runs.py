@@ -10,6 +10,7 @@ another env (seed ``s + EVAL_SEED_OFFSET``, for the learning curves); then the f
 
 from __future__ import annotations
 
+import csv
 import shutil
 import time
 from collections.abc import Mapping, Sequence
@@ -69,6 +70,7 @@ class RunResult:
     curve_timesteps: tuple[int, ...] = ()
     curve_returns: tuple[float, ...] = ()  # mean over the callback's validation episodes
     model_path: str | None = None
+    curve_wall_seconds: tuple[float, ...] = ()  # training wall time at each curve point (progress.csv)
 
 
 def optimum_label(information: str) -> str:
@@ -88,7 +90,7 @@ def plan(suite: Suite, out_dir: str | Path) -> list[RunSpec]:
                     RunSpec(
                         kind="learned",
                         scenario=scenario.name,
-                        env_id=scenario.env_id,
+                        env_id=scenario.env_id_for(entry.env),
                         overrides=scenario.overrides,
                         label=entry.label,
                         eval_seeds=suite.eval_seeds,
@@ -130,7 +132,7 @@ def plan(suite: Suite, out_dir: str | Path) -> list[RunSpec]:
                 RunSpec(
                     kind="analytic",
                     scenario=scenario.name,
-                    env_id=scenario.env_id,
+                    env_id=scenario.env_id_for(a.env),
                     overrides=scenario.overrides,
                     label=a.label,
                     eval_seeds=suite.eval_seeds,
@@ -163,7 +165,6 @@ def train_spec(spec: RunSpec) -> Any:
 def validate(runs: Sequence[RunSpec]) -> None:
     """Check every run can start (policies, parameters, algorithms, hyperparameters, env overrides), so that
     bad input fails with a clear message before any training."""
-    from agents.policies.analytic import make_policy
     from agents.training.sb3 import prepare
 
     checked: set[tuple[Any, ...]] = set()
@@ -180,9 +181,13 @@ def validate(runs: Sequence[RunSpec]) -> None:
             key: tuple[Any, ...] = ("a", spec.env_id, repr(spec.overrides), spec.policy, repr(spec.params))
             if key in checked:
                 continue
-            env = make_eval_env(spec.env_id, spec.overrides)
             try:
-                make_policy(str(spec.policy), env, **spec.params)
+                factory = analytic_factory(spec)
+                env = make_eval_env(spec.env_id, spec.overrides, getattr(factory, "env_kwargs", None))
+            except ValueError as err:
+                raise ValueError(f"{spec.name}: {err}") from err
+            try:
+                factory(env)
             except ValueError as err:
                 raise ValueError(f"{spec.name}: {err}") from err
             finally:
@@ -218,10 +223,8 @@ def execute_run(spec: RunSpec) -> RunResult:
         return _solve_optimum(spec, start)
     recorder = TrajectoryRecorder(spec.eval_seeds[0])
     if spec.kind == "analytic":
-        from agents.policies.analytic import make_policy
-
         episodes = evaluate(
-            lambda env: make_policy(str(spec.policy), env, **spec.params),
+            analytic_factory(spec),
             spec.env_id,
             spec.eval_seeds,
             spec.overrides,
@@ -245,7 +248,9 @@ def execute_run(spec: RunSpec) -> RunResult:
         run_dir = run_prepared(prepared)
         best = run_dir / "best_model.zip"
         model = best if spec.model == "best" and best.is_file() else last_model(run_dir)
-        factory = policy_factory(model, str(spec.algo), prepared.hyperparams.wrappers)
+        factory = policy_factory(
+            model, str(spec.algo), prepared.hyperparams.wrappers, evaluation_env_kwargs(prepared.env_kwargs)
+        )
     episodes = evaluate(
         factory,
         spec.env_id,
@@ -254,6 +259,7 @@ def execute_run(spec: RunSpec) -> RunResult:
         on_step=recorder,
     )
     steps, returns = learning_curve(run_dir)
+    walls = wall_at_steps(Path(run_dir) / "progress.csv", steps)
     return RunResult(
         spec,
         _rows(episodes),
@@ -262,7 +268,36 @@ def execute_run(spec: RunSpec) -> RunResult:
         curve_timesteps=steps,
         curve_returns=returns,
         model_path=str(model),
+        curve_wall_seconds=walls,
     )
+
+
+def analytic_factory(spec: RunSpec) -> Any:
+    """``env -> policy`` of an analytic run: the policy itself on a per-task env, its slot form
+    (:mod:`agents.policies.slot`, which names the ``action`` mode its env needs) on a slot-level env."""
+    from agents.training.hyperparams import slot_level
+
+    name, params = str(spec.policy), spec.params
+    if slot_level(spec.env_id):
+        from agents.policies.slot import SLOT_FORMS, slot_policy_factory
+
+        if name not in SLOT_FORMS:
+            raise ValueError(f"policy {name!r} has no slot-level form; those with one: {sorted(SLOT_FORMS)}")
+        return slot_policy_factory(name, **params)
+    from agents.policies.analytic import make_policy
+
+    return lambda env: make_policy(name, env, **params)
+
+
+EVALUATION_ENV_KWARGS = ("action", "cost")
+"""Make kwargs of a learned run's training env that its evaluation env shares: the slot-level env's action
+mode (the model's action space) and cost kind. ``overrides`` are not among them: training-only settings such as
+the expected-quality reward stay out of evaluation, which runs the scenario as the suite gives it."""
+
+
+def evaluation_env_kwargs(train_env_kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The make kwargs of a learned run's evaluation env, from its training env's (:data:`EVALUATION_ENV_KWARGS`)."""
+    return {k: v for k, v in train_env_kwargs.items() if k in EVALUATION_ENV_KWARGS}
 
 
 def _solve_optimum(spec: RunSpec, start: float) -> RunResult:
@@ -300,6 +335,27 @@ def learning_curve(run_dir: str | Path) -> tuple[tuple[int, ...], tuple[float, .
         return (), ()
     with np.load(path) as data:
         return tuple(int(t) for t in data["timesteps"]), tuple(float(r) for r in data["results"].mean(axis=1))
+
+
+def wall_at_steps(progress_csv: str | Path, timesteps: Sequence[int]) -> tuple[float, ...]:
+    """Training wall seconds at each of ``timesteps``, interpolated linearly in SB3's ``progress.csv``
+    (``time/total_timesteps`` against ``time/time_elapsed``, logged every rollout); empty if there is none."""
+    path = Path(progress_csv)
+    if not path.is_file() or not timesteps:
+        return ()
+    steps, seconds = [], []
+    with path.open(newline="") as f:
+        for record in csv.DictReader(f):
+            total, elapsed = record.get("time/total_timesteps"), record.get("time/time_elapsed")
+            if total and elapsed:
+                steps.append(float(total))
+                seconds.append(float(elapsed))
+    if not steps:
+        return ()
+    # before the first log line, time grows in proportion from 0 (the first rollout's pace)
+    xs, ys = np.asarray([0.0, *steps]), np.asarray([0.0, *seconds])
+    order = np.argsort(xs, kind="stable")
+    return tuple(float(v) for v in np.interp(np.asarray(timesteps, dtype=float), xs[order], ys[order]))
 
 
 class TrajectoryRecorder:

@@ -77,6 +77,7 @@ def load_result(out: str | Path, spec: RunSpec) -> RunResult | None:
             curve_timesteps=tuple(fields["curve_timesteps"]),
             curve_returns=tuple(fields["curve_returns"]),
             model_path=fields["model_path"],
+            curve_wall_seconds=tuple(fields.get("curve_wall_seconds", ())),  # absent in files of earlier versions
         )
     except (OSError, ValueError, KeyError, TypeError):  # missing, unreadable or not ours: run it again
         return None

@@ -24,6 +24,10 @@ Seed = Annotated[StrictInt, Field(ge=0, lt=SEED_LIMIT)]
 PositiveInt = Annotated[StrictInt, Field(ge=1)]
 NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
 Label = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+EnvLevel = Literal["task", "dispatch"]
+"""Which env of a scenario a policy acts on: ``task``, the per-task ``lrm_gym/EnergyRouting`` env (one decision
+per task), or ``dispatch``, the slot-level ``lrm_gym/EnergyDispatch`` env (one action per slot, docs/model.md
+section 18). Both play the same exogenous episode for the same seed, so their returns compare."""
 """Policy labels name learned runs' folders (``<out>/runs/<label>/...``): letters, digits, ``.``, ``_``, ``-``."""
 
 
@@ -72,6 +76,12 @@ class ScenarioEntry(_Strict):
 
         return env_id(self.name)
 
+    def env_id_for(self, env: EnvLevel) -> str:
+        """The scenario's per-task id (``task``) or slot-level id (``dispatch``)."""
+        from lrm_gym.registration import dispatch_env_id
+
+        return self.env_id if env == "task" else dispatch_env_id(self.name)
+
 
 class AnalyticEntry(_Strict):
     """An analytic policy (``agents.policies.analytic.POLICIES``) with its parameters."""
@@ -79,6 +89,7 @@ class AnalyticEntry(_Strict):
     label: Label
     policy: StrictStr
     params: dict[str, Any] = {}
+    env: EnvLevel = "task"  # dispatch: the policy's slot form (agents.policies.slot) on the slot-level env
 
     @pydantic.model_validator(mode="before")
     @classmethod
@@ -100,6 +111,7 @@ class LearnedEntry(_Strict):
     scenarios: tuple[StrictStr, ...] | None = None  # only these of the suite's scenarios (default: all)
     backend: Literal["sb3", "rllib"] = "sb3"  # training library (agents/training/rllib.py for rllib)
     model: Literal["last", "best"] = "last"  # sb3: evaluate the final model or the callback's best_model.zip
+    env: EnvLevel = "task"  # dispatch: train and evaluate on the slot-level env (configs/<algo>.yml's entry)
 
     @pydantic.model_validator(mode="before")
     @classmethod
@@ -110,6 +122,12 @@ class LearnedEntry(_Strict):
     @classmethod
     def _distinct_seeds(cls, seeds: tuple[int, ...]) -> tuple[int, ...]:
         return _seed_list(seeds, "training seeds")
+
+    @pydantic.model_validator(mode="after")
+    def _dispatch_with_sb3(self) -> LearnedEntry:
+        if self.env == "dispatch" and self.backend != "sb3":
+            raise ValueError("env: dispatch trains with backend sb3 (the RLlib backend runs the per-task envs)")
+        return self
 
 
 class HeadroomEntry(_Strict):

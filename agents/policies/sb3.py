@@ -63,8 +63,30 @@ class LearnedPolicy:
         return np.array(chosen), state
 
 
-def load_policy(path: str | Path, algo: str, env: gym.Env, wrappers: Wrappers = ()) -> LearnedPolicy:
-    """Load a saved model for evaluation on ``env`` (the raw Dict env), checking its metadata first.
+class SlotLearnedPolicy:
+    """A saved SB3 model as a policy of :func:`agents.evaluation.evaluate` on a slot-level env
+    (``lrm_gym/EnergyDispatch-*``): the observation is the env's vector as in training, the action the model's
+    (SB3 clips a Gaussian policy's action to the Box, as in training; SAC and TD3 squash it), and a recurrent
+    model's hidden state is carried from step to step by the caller, as SB3's ``predict`` expects."""
+
+    def __init__(self, model: BaseAlgorithm) -> None:
+        self.model = model
+
+    def predict(
+        self,
+        observation: np.ndarray,
+        state: Any = None,
+        episode_start: Any = None,
+        deterministic: bool = True,
+    ) -> tuple[np.ndarray, Any]:
+        return self.model.predict(observation, state, episode_start, deterministic)
+
+
+def load_policy(
+    path: str | Path, algo: str, env: gym.Env, wrappers: Wrappers = ()
+) -> LearnedPolicy | SlotLearnedPolicy:
+    """Load a saved model for evaluation on ``env`` (the raw Dict env, or a slot-level env), checking its
+    metadata first.
 
     Its algorithm and spaces are checked as plain JSON first, and nothing in the file is unpickled
     (:func:`agents.policies.sb3_files.load_for_prediction`).
@@ -78,13 +100,22 @@ def load_policy(path: str | Path, algo: str, env: gym.Env, wrappers: Wrappers = 
     check_algo(algo)
     agent_env = wrapper_chain(wrappers)(env) if wrappers else env
     model = load_for_prediction(path, algo, agent_env)
+    if isinstance(env.observation_space, spaces.Box):  # a slot-level env: no Dict, no masks
+        return SlotLearnedPolicy(model)
     return LearnedPolicy(model, env.observation_space, maskable=algo in MASKABLE)  # type: ignore[arg-type]
 
 
-def policy_factory(path: str | Path, algo: str, wrappers: Wrappers = ()) -> Callable[[gym.Env], LearnedPolicy]:
-    """A factory ``env -> policy`` for :func:`agents.evaluation.evaluate` (picklable arguments only)."""
+def policy_factory(
+    path: str | Path, algo: str, wrappers: Wrappers = (), env_kwargs: Mapping[str, Any] | None = None
+) -> Callable[[gym.Env], LearnedPolicy | SlotLearnedPolicy]:
+    """A factory ``env -> policy`` for :func:`agents.evaluation.evaluate` (picklable arguments only).
 
-    def build(env: gym.Env) -> LearnedPolicy:
+    ``env_kwargs``: the make kwargs the evaluation env needs (a slot-level env's ``action`` mode, which must be
+    the one the model was trained on); :func:`agents.evaluation.evaluate` reads them from the factory.
+    """
+
+    def build(env: gym.Env) -> LearnedPolicy | SlotLearnedPolicy:
         return load_policy(path, algo, env, wrappers)
 
+    build.env_kwargs = dict(env_kwargs or {})  # type: ignore[attr-defined]
     return build

@@ -45,6 +45,18 @@ OPTIONAL_SCHEDULE: Rule = ("null, " + SCHEDULE[0], lambda v: v is None or SCHEDU
 OPTIONAL_POSITIVE: Rule = ("null or a positive number", lambda v: v is None or POSITIVE[1](v))
 
 
+def _is_auto(value: Any) -> bool:
+    """SAC's learned entropy coefficient: ``auto`` or ``auto_<initial value>``."""
+    if value == "auto":
+        return True
+    if not isinstance(value, str) or not value.startswith("auto_"):
+        return False
+    try:
+        return float(value[5:]) > 0
+    except ValueError:
+        return False
+
+
 def _is_train_freq(value: Any) -> bool:
     if POSITIVE_INT[1](value):
         return True
@@ -76,7 +88,17 @@ SB3_RULES: dict[str, Rule] = {
     "exploration_fraction": UNIT,
     "exploration_initial_eps": UNIT,
     "exploration_final_eps": UNIT,
-    "ent_coef": NON_NEGATIVE,
+    "ent_coef": (
+        "a number >= 0, or (SAC) 'auto' or 'auto_<positive number>'",
+        lambda v: NON_NEGATIVE[1](v) or _is_auto(v),
+    ),
+    "target_entropy": ("a number or 'auto'", lambda v: v == "auto" or _is_number(v)),
+    "policy_delay": POSITIVE_INT,
+    "target_policy_noise": NON_NEGATIVE,
+    "target_noise_clip": NON_NEGATIVE,
+    "use_sde_at_warmup": BOOL,
+    "noise_std": POSITIVE,
+    "noise_type": ("'normal' (Gaussian action noise, as rl-zoo3 writes it)", lambda v: v == "normal"),
     "vf_coef": NON_NEGATIVE,
     "max_grad_norm": POSITIVE,
     "rms_prop_eps": POSITIVE,
@@ -89,8 +111,9 @@ SB3_RULES: dict[str, Rule] = {
     "replay_buffer_kwargs": MAPPING,
     "rollout_buffer_kwargs": MAPPING,
 }
-"""Constructor arguments of SB3's PPO, A2C, DQN and sb3-contrib's MaskablePPO (raw values as written in a
-file, before ``lin_`` schedules become objects)."""
+"""Constructor arguments of SB3's PPO, A2C, DQN, SAC, TD3 and sb3-contrib's MaskablePPO and RecurrentPPO (raw
+values as written in a file, before ``lin_`` schedules become objects), and rl-zoo3's ``noise_type`` /
+``noise_std`` (the off-policy algorithms' exploration noise)."""
 
 SB3_SET_BY_RUN = frozenset({"seed", "device", "verbose", "tensorboard_log", "_init_setup_model"})
 """Constructor arguments that ``lrm-gym train`` sets itself (seed, CPU, verbosity, loggers)."""

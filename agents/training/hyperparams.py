@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
-from sb3_contrib import MaskablePPO
-from stable_baselines3 import A2C, DQN, PPO
+from sb3_contrib import MaskablePPO, RecurrentPPO
+from stable_baselines3 import A2C, DQN, PPO, SAC, TD3
 from stable_baselines3.common.base_class import BaseAlgorithm
 
 import lrm_gym
@@ -24,15 +24,41 @@ from agents.training.checks import SB3_RULES, SB3_SET_BY_RUN, check_values
 from agents.training.literals import parse_normalize, parse_policy_kwargs
 from agents.training.zoo import read_hyperparams_entry
 
-ALGOS: dict[str, type[BaseAlgorithm]] = {"a2c": A2C, "dqn": DQN, "maskable-ppo": MaskablePPO, "ppo": PPO}
+ALGOS: dict[str, type[BaseAlgorithm]] = {
+    "a2c": A2C,
+    "dqn": DQN,
+    "maskable-ppo": MaskablePPO,
+    "ppo": PPO,
+    "recurrent-ppo": RecurrentPPO,
+    "sac": SAC,
+    "td3": TD3,
+}
 """Algorithm name (as on the command line and in run folders) -> class."""
 
 MASKABLE: frozenset[str] = frozenset({"maskable-ppo"})
 """Algorithms that take ``action_masks`` in ``learn`` and ``predict``."""
 
+RECURRENT: frozenset[str] = frozenset({"recurrent-ppo"})
+"""Algorithms whose ``predict`` carries a hidden state from step to step."""
+
+CONTINUOUS_ONLY: frozenset[str] = frozenset({"sac", "td3"})
+"""Algorithms for a continuous (Box) action space only: they train on the slot-level envs."""
+DISCRETE_ONLY: frozenset[str] = frozenset({"dqn", "maskable-ppo"})
+"""Algorithms for a discrete action space only: they train on the per-task envs."""
+
+
+def slot_level(env_id: str) -> bool:
+    """Whether ``env_id`` is a slot-level ``lrm_gym/EnergyDispatch`` env (flat Box observation, Box action,
+    no action masks) rather than a per-task env (Dict observation, one discrete decision per task)."""
+    from lrm_gym.registration import DISPATCH_ENTRY_POINT
+
+    return gym.spec(env_id).entry_point == DISPATCH_ENTRY_POINT
+
 
 # rl-zoo3 keys that configure the experiment rather than the algorithm's constructor.
-_EXPERIMENT_KEYS = frozenset({"n_timesteps", "n_envs", "policy", "env_wrapper", "env_kwargs", "normalize"})
+_EXPERIMENT_KEYS = frozenset(
+    {"n_timesteps", "n_envs", "policy", "env_wrapper", "env_kwargs", "normalize", "noise_type", "noise_std"}
+)
 # rl-zoo3 keys we do not implement; refusing them beats silently ignoring them.
 _UNSUPPORTED_KEYS = frozenset({"frame_stack", "callback", "vec_env_wrapper", "eval_env_kwargs"})
 FALLBACK_WRAPPER = "lrm_gym.MaskedActionFallback"
@@ -70,6 +96,8 @@ class Hyperparams:
             ``VecNormalize(norm_obs=False, norm_reward=True)``). Rewards here are sums of energy costs of
             order 10^2-10^3 per slot; scaling keeps the value loss sane. Only training rewards are scaled:
             the policy's input is unchanged, so the saved model runs on the raw env as it is.
+        action_noise_std: rl-zoo3's ``noise_type: normal`` with ``noise_std``: Gaussian exploration noise of
+            this standard deviation on every action dimension (SAC, TD3; ``None``: none).
     """
 
     source: str
@@ -81,6 +109,7 @@ class Hyperparams:
     env_kwargs: dict[str, Any]
     algo_kwargs: dict[str, Any]
     normalize_reward: bool = False
+    action_noise_std: float | None = None
 
 
 def config_path(algo: str, conf_file: str | Path | None = None) -> Path:
@@ -120,9 +149,11 @@ def load_hyperparams(
     if bad:
         raise ValueError(f"{source}: keys {bad} are rl-zoo3 features lrm-gym train does not implement")
 
+    slot = slot_level(env_id)
+    _check_action_kind(algo, env_id, slot)
     algo_kwargs = {k: v for k, v in raw.items() if k not in _EXPERIMENT_KEYS}
     algo_kwargs = _preprocess_algo_kwargs(algo, algo_kwargs, source)
-    wrappers = parse_wrappers(raw.get("env_wrapper"), source)
+    wrappers = parse_wrappers(raw.get("env_wrapper"), source, slot_level=slot)
     env_kwargs = raw.get("env_kwargs") or {}
     if not isinstance(env_kwargs, dict):
         raise ValueError(f"{source}: env_kwargs must be a mapping")
@@ -132,15 +163,52 @@ def load_hyperparams(
             raise ValueError(f"{source}: {name} must be a positive integer, got {value!r}")
     return Hyperparams(
         normalize_reward=_parse_normalize(raw.get("normalize"), source),
+        action_noise_std=_parse_noise(algo, raw, source),
         source=source,
         raw=raw,
         n_timesteps=int(n_timesteps),
         n_envs=int(n_envs),
-        policy=_check_policy(algo, raw.get("policy", "MultiInputPolicy"), source),
+        policy=_check_policy(algo, raw.get("policy", _default_policy(algo, slot)), source),
         wrappers=tuple(wrappers),
         env_kwargs=dict(env_kwargs),
         algo_kwargs=algo_kwargs,
     )
+
+
+def _parse_noise(algo: str, raw: Mapping[str, Any], source: str) -> float | None:
+    """rl-zoo3's ``noise_type: normal`` + ``noise_std: x`` (both or neither; off-policy continuous algorithms)."""
+    keys = {k: raw[k] for k in ("noise_type", "noise_std") if k in raw}
+    if not keys:
+        return None
+    check_values(keys, SB3_RULES, source)
+    if len(keys) != 2:
+        raise ValueError(f"{source}: noise_type and noise_std go together (rl-zoo3's Gaussian action noise)")
+    if algo not in CONTINUOUS_ONLY:
+        raise ValueError(
+            f"{source}: noise_type/noise_std are exploration noise of {sorted(CONTINUOUS_ONLY)}, not {algo}"
+        )
+    return float(keys["noise_std"])
+
+
+def _check_action_kind(algo: str, env_id: str, slot: bool) -> None:
+    """SAC and TD3 need the slot-level envs' Box actions; DQN and MaskablePPO the per-task envs' discrete ones."""
+    if slot and algo in DISCRETE_ONLY:
+        raise ValueError(
+            f"{algo} needs a discrete action space; {env_id} is a slot-level env with a continuous (Box) action: "
+            f"use one of {sorted(set(ALGOS) - DISCRETE_ONLY)} there, or the per-task lrm_gym/EnergyRouting ids"
+        )
+    if not slot and algo in CONTINUOUS_ONLY:
+        raise ValueError(
+            f"{algo} needs a continuous (Box) action space; {env_id} is a per-task env with one discrete decision "
+            "per task: use the slot-level lrm_gym/EnergyDispatch ids (docs/model.md section 18)"
+        )
+
+
+def _default_policy(algo: str, slot: bool) -> str:
+    """The SB3 policy when a file names none: the per-task envs' observation is a Dict, the slot envs' a vector."""
+    if algo in RECURRENT:
+        return "MlpLstmPolicy" if slot else "MultiInputLstmPolicy"
+    return "MlpPolicy" if slot else "MultiInputPolicy"
 
 
 def _parse_normalize(value: Any, source: str) -> bool:
@@ -156,11 +224,13 @@ def _parse_normalize(value: Any, source: str) -> bool:
     )
 
 
-def parse_wrappers(value: Any, source: str) -> tuple[tuple[str, dict[str, Any]], ...]:
+def parse_wrappers(value: Any, source: str, slot_level: bool = False) -> tuple[tuple[str, dict[str, Any]], ...]:
     """rl-zoo3's ``env_wrapper``: a name of :data:`WRAPPERS`, or a list of names and ``{name: kwargs}`` mappings.
 
-    :class:`lrm_gym.MaskedActionFallback` is put first if absent (with its default penalty), because every
-    algorithm needs it: MaskablePPO never picks a masked action, so for it the wrapper never fires.
+    On a per-task env :class:`lrm_gym.MaskedActionFallback` is put first if absent (with its default penalty),
+    because every algorithm needs it: MaskablePPO never picks a masked action, so for it the wrapper never
+    fires. A slot-level env (``slot_level``) has no masks (every slot action is legal), so it gets no fallback
+    and naming it, or the per-task observation flattener, is an error.
     """
     items = [] if value is None else [value] if isinstance(value, (str, dict)) else list(value)
     wrappers: list[tuple[str, dict[str, Any]]] = []
@@ -174,7 +244,15 @@ def parse_wrappers(value: Any, source: str) -> tuple[tuple[str, dict[str, Any]],
             wrappers.append((str(name), dict(kwargs or {})))
         else:
             raise ValueError(f"{source}: env_wrapper entries must be 'module.Class' or {{module.Class: kwargs}}")
-    if FALLBACK_WRAPPER not in [name for name, _ in wrappers]:
+    names = [name for name, _ in wrappers]
+    if slot_level:
+        per_task = sorted({FALLBACK_WRAPPER, "lrm_gym.FlattenRoutingObservation"} & set(names))
+        if per_task:
+            raise ValueError(
+                f"{source}: env_wrapper: {per_task} act on the per-task envs' masks and Dict observation; a "
+                "slot-level env has neither"
+            )
+    elif FALLBACK_WRAPPER not in names:
         wrappers.insert(0, (FALLBACK_WRAPPER, {}))
     for name, _ in wrappers:
         _wrapper_class(name, f"{source}: env_wrapper")

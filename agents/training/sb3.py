@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 import lrm_gym  # noqa: F401  (registers the env ids)
 from agents.policies.sb3_files import check_model_file, load_to_continue
 from agents.training.hyperparams import (
@@ -198,7 +200,14 @@ def run_prepared(run: PreparedRun) -> Path:
         finally:
             probe.close()
     else:
-        model = algo_cls(hp.policy, env, seed=spec.seed, device="cpu", verbose=spec.verbose, **hp.algo_kwargs)
+        extra: dict[str, Any] = {}
+        if hp.action_noise_std is not None:
+            from stable_baselines3.common.noise import NormalActionNoise
+
+            shape = env.action_space.shape
+            assert shape is not None
+            extra["action_noise"] = NormalActionNoise(np.zeros(shape), hp.action_noise_std * np.ones(shape))
+        model = algo_cls(hp.policy, env, seed=spec.seed, device="cpu", verbose=spec.verbose, **hp.algo_kwargs, **extra)
     model.set_logger(configure(str(run.run_dir), ["csv", "tensorboard"] + (["stdout"] if spec.verbose else [])))
     try:
         model.learn(

@@ -196,7 +196,7 @@ def test_local_executor_keeps_other_runs_when_one_fails(workers: int) -> None:
     ("edit", "message"),
     [
         (("name: volatile", "name: nowhere"), "unknown scenario 'nowhere'"),
-        (("algo: maskable-ppo", "algo: sac"), "unknown algorithm 'sac'"),
+        (("algo: maskable-ppo", "algo: ddpg"), "unknown algorithm 'ddpg'"),
         (("- accuracy-target", "- best-guess"), "unknown policy 'best-guess'"),
         (("n_epochs: 1}", "n_epochz: 1}"), "has no parameter"),
         (("seeds: [11, 12, 13]", "seeds: []"), "eval.seeds: no evaluation seeds"),
