@@ -12,11 +12,12 @@ import yaml
 import lrm_gym  # noqa: F401  (registers the env ids)
 from agents.cli import main
 from agents.paths import CONFIG_DIR
-from agents.training.hyperparams import _EXPERIMENT_KEYS, ALGOS, load_hyperparams
+from agents.training.hyperparams import _EXPERIMENT_KEYS, ALGOS, CONTINUOUS_ONLY, load_hyperparams
 from agents.training.sb3 import TrainSpec, prepare
 from tests.agents.test_training_sb3 import run_cli
 
 ENV = "lrm_gym/EnergyRouting-Volatile-v2"
+SLOT_ENV = "lrm_gym/EnergyDispatch-Volatile-v2"
 
 
 def refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
@@ -84,7 +85,11 @@ def test_bad_env_kwargs_are_named(value: str, message: str, cwd: Path, capsys: p
         ("ppo", "learning_rate:-1", "learning_rate: must be a positive number or 'lin_<positive number>', got -1"),
         ("ppo", "learning_rate:lin_x", "learning_rate: must be a positive number or 'lin_<positive number>'"),
         ("ppo", "clip_range:0", "clip_range: must be a positive number"),
-        ("ppo", "ent_coef:-0.01", "ent_coef: must be a number >= 0, got -0.01"),
+        (
+            "ppo",
+            "ent_coef:-0.01",
+            "ent_coef: must be a number >= 0, or (SAC) 'auto' or 'auto_<positive number>', got -0.01",
+        ),
         ("ppo", "target_kl:0", "target_kl: must be null or a positive number, got 0"),
         ("ppo", "policy:CnnPolicyz", "policy: PPO takes one of ['CnnPolicy', 'MlpPolicy', 'MultiInputPolicy']"),
         ("ppo", "policy_kwargs:{net_arch: [64, -1]}", "policy_kwargs: net_arch must be a list of positive layer"),
@@ -130,12 +135,14 @@ def test_bad_input_never_prints_a_traceback(tmp_path: Path) -> None:
 
 
 def _shipped_entries() -> list[tuple[str, str]]:
-    """(algo, env id) for every algorithm and every env id its file names (``default`` -> every lrm_gym id)."""
+    """(algo, env id) for every algorithm and every env id its file names (``default`` -> every lrm_gym id of the
+    family it can train on: the slot-level ids for SAC and TD3, the per-task ids for the others)."""
     pairs = []
     for algo in sorted(ALGOS):
         table = yaml.safe_load((CONFIG_DIR / f"{algo}.yml").read_text())
+        family = "lrm_gym/EnergyDispatch" if algo in CONTINUOUS_ONLY else "lrm_gym/EnergyRouting"
         ids = [k for k in table if k != "default"] + (
-            sorted(k for k in gym.registry if k.startswith("lrm_gym/EnergyRouting")) if "default" in table else []
+            sorted(k for k in gym.registry if k.startswith(family) and k not in table) if "default" in table else []
         )
         pairs += [(algo, env_id) for env_id in ids]
     return pairs
@@ -154,6 +161,7 @@ def test_shipped_configs_load_unchanged(algo: str, env_id: str) -> None:
 
 @pytest.mark.parametrize("algo", sorted(ALGOS))
 def test_shipped_configs_pass_every_check_before_training(algo: str, tmp_path: Path) -> None:
-    run = prepare(TrainSpec(algo, ENV, log_folder=str(tmp_path)))
-    assert run.n_timesteps == 200_000
+    slot = algo in CONTINUOUS_ONLY  # SAC and TD3 train on the slot-level envs only
+    run = prepare(TrainSpec(algo, SLOT_ENV if slot else ENV, log_folder=str(tmp_path)))
+    assert run.n_timesteps == (60_000 if slot else 200_000)
     assert not any(tmp_path.iterdir())
