@@ -18,24 +18,26 @@ model = SAC("MlpPolicy", env, seed=0).learn(2048)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
-from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvObs, VecEnvStepReturn
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepReturn
 
+from agents.training.sb3_vec_env import SharedStateVecEnv
 from lrm_gym.envs.checks import check_num_envs, check_seed
 from lrm_gym.envs.dispatch import DispatchCore, row_info
 from lrm_gym.envs.vector import positive_int
 from lrm_gym.scenarios.schema import ScenarioConfig
 
 
-class NativeDispatchVecEnv(VecEnv):
+class NativeDispatchVecEnv(SharedStateVecEnv):
     """``num_envs`` slot-level envs behind SB3's ``VecEnv`` interface (see the module docstring)."""
 
     render_mode: str | None = None
+    render_hint = "EnergyDispatchEnv(render_mode=...)"
 
     def __init__(
         self,
@@ -90,33 +92,3 @@ class NativeDispatchVecEnv(VecEnv):
                 }
             obs[done] = self._core.reset(done)  # the finished envs start their next episode
         return obs, rewards.astype(np.float32), truncated, infos
-
-    def close(self) -> None:
-        pass
-
-    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
-        """The attribute of this object, once per env (the envs share one object)."""
-        if not hasattr(self, attr_name):
-            raise AttributeError(f"NativeDispatchVecEnv has no attribute {attr_name!r}")
-        return [getattr(self, attr_name) for _ in self._get_indices(indices)]
-
-    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
-        raise AttributeError(f"NativeDispatchVecEnv envs share one compiled state; {attr_name!r} cannot be set per env")
-
-    def env_method(
-        self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **method_kwargs: Any
-    ) -> list[Any]:
-        raise AttributeError(f"NativeDispatchVecEnv has no env methods, got {method_name!r}")
-
-    def env_is_wrapped(self, wrapper_class: type, indices: VecEnvIndices = None) -> list[bool]:
-        return [False for _ in self._get_indices(indices)]
-
-    def get_images(self) -> Sequence[np.ndarray | None]:
-        raise NotImplementedError("NativeDispatchVecEnv does not render; use EnergyDispatchEnv(render_mode=...)")
-
-    def _get_indices(self, indices: VecEnvIndices) -> Iterable[int]:
-        if indices is None:
-            return range(self.num_envs)
-        if isinstance(indices, int):
-            return [indices]
-        return indices

@@ -46,10 +46,50 @@ from lrm_gym.scenarios.loader import load_scenario
 from lrm_gym.scenarios.schema import ScenarioConfig
 
 
-class NativeVecEnv(VecEnv):
+class SharedStateVecEnv(VecEnv):
+    """What SB3's ``VecEnv`` asks of a vector env whose sub-envs share one compiled state: nothing to close, no
+    per-env attributes to set, no wrappers, no images; attributes read once per env off this object."""
+
+    render_hint: str = "the single env"  # what to render with instead, in the error of get_images
+
+    def close(self) -> None:
+        pass
+
+    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
+        """The attribute of this object, once per env (the envs share one object)."""
+        if not hasattr(self, attr_name):
+            raise AttributeError(f"{type(self).__name__} has no attribute {attr_name!r}")
+        return [getattr(self, attr_name) for _ in self._get_indices(indices)]
+
+    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
+        raise AttributeError(
+            f"{type(self).__name__} envs share one compiled state; {attr_name!r} cannot be set per env"
+        )
+
+    def env_method(
+        self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **method_kwargs: Any
+    ) -> list[Any]:
+        raise AttributeError(f"{type(self).__name__} has no env methods, got {method_name!r}")
+
+    def env_is_wrapped(self, wrapper_class: type, indices: VecEnvIndices = None) -> list[bool]:
+        return [False for _ in self._get_indices(indices)]
+
+    def get_images(self) -> Sequence[np.ndarray | None]:
+        raise NotImplementedError(f"{type(self).__name__} does not render; use {self.render_hint}")
+
+    def _get_indices(self, indices: VecEnvIndices) -> Iterable[int]:
+        if indices is None:
+            return range(self.num_envs)
+        if isinstance(indices, int):
+            return [indices]
+        return indices
+
+
+class NativeVecEnv(SharedStateVecEnv):
     """``num_envs`` energy routing envs behind SB3's ``VecEnv`` interface (see the module docstring)."""
 
     render_mode: str | None = None
+    render_hint = "EnergyRoutingEnv(render_mode=...)"
 
     def __init__(
         self,
@@ -110,18 +150,6 @@ class NativeVecEnv(VecEnv):
         """Valid actions ``(num_envs, n_actions)`` bool for each env's current task."""
         return self._state.mask.copy()
 
-    def close(self) -> None:
-        pass
-
-    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
-        """The attribute of this object, once per env (the envs share one object)."""
-        if not hasattr(self, attr_name):
-            raise AttributeError(f"NativeVecEnv has no attribute {attr_name!r}")
-        return [getattr(self, attr_name) for _ in self._get_indices(indices)]
-
-    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
-        raise AttributeError(f"NativeVecEnv envs share one compiled state; {attr_name!r} cannot be set per env")
-
     def env_method(
         self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **method_kwargs: Any
     ) -> list[Any]:
@@ -130,16 +158,3 @@ class NativeVecEnv(VecEnv):
             raise AttributeError(f"NativeVecEnv supports env_method('action_masks') only, got {method_name!r}")
         masks = self._state.mask
         return [masks[i].copy() for i in self._get_indices(indices)]
-
-    def env_is_wrapped(self, wrapper_class: type, indices: VecEnvIndices = None) -> list[bool]:
-        return [False for _ in self._get_indices(indices)]
-
-    def get_images(self) -> Sequence[np.ndarray | None]:
-        raise NotImplementedError("NativeVecEnv does not render; use EnergyRoutingEnv(render_mode=...)")
-
-    def _get_indices(self, indices: VecEnvIndices) -> Iterable[int]:
-        if indices is None:
-            return range(self.num_envs)
-        if isinstance(indices, int):
-            return [indices]
-        return indices
