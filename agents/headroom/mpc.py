@@ -54,6 +54,23 @@ def fluid_tables(params: Params) -> FluidTables:
     return FluidTables(cls, index, weight, energy / JOULES_PER_KJ, tokens, quality, allowed)
 
 
+def check_horizons(horizon: int | None, max_horizon: int) -> None:
+    """The MPC routers' horizon arguments: ``horizon`` (None: the default) and ``max_horizon`` at least one slot."""
+    if horizon is not None and horizon < 1:
+        raise ValueError(f"horizon must be >= 1 slot, got {horizon}")
+    if max_horizon < 1:
+        raise ValueError(f"max_horizon must be >= 1 slot, got {max_horizon}")
+
+
+def planning_horizon(params: Params, slot: int, horizon: int | None, max_horizon: int) -> int:
+    """Slots the program plans from ``slot``: ``horizon``, by default to the episode's end with storage and one
+    slot without (the program's slots are then independent, as it never defers), capped by the slots left and
+    ``max_horizon``."""
+    remaining = params.horizon_slots - slot
+    default = remaining if params.storage.capacity_j > 0 else 1
+    return min(horizon or default, remaining, max_horizon)
+
+
 def arrival_rate_per_slot(params: Params) -> np.ndarray:
     """Expected arrivals per slot of the episode (rate times the daily profile, docs/model.md section 5): the
     env's own per-slot table, so the planner and the simulator share the slot-to-hour arithmetic."""

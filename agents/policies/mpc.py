@@ -10,7 +10,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from agents.headroom.mpc import SlotPlan, arrival_rate_per_slot, expected_supply_ahead, fluid_tables, plan_slots
+from agents.headroom.mpc import (
+    SlotPlan,
+    arrival_rate_per_slot,
+    check_horizons,
+    expected_supply_ahead,
+    fluid_tables,
+    plan_slots,
+    planning_horizon,
+)
 from agents.policies.base import AnalyticPolicy
 from lrm_gym.core.grid import auxiliary_weight_per_kwh
 from lrm_gym.core.params import Params
@@ -42,10 +50,7 @@ class ForecastMPC(AnalyticPolicy):
 
     def __init__(self, params: Params, horizon: int | None = None, max_horizon: int = 96) -> None:
         super().__init__(params)
-        if horizon is not None and horizon < 1:
-            raise ValueError(f"horizon must be >= 1 slot, got {horizon}")
-        if max_horizon < 1:
-            raise ValueError(f"max_horizon must be >= 1 slot, got {max_horizon}")
+        check_horizons(horizon, max_horizon)
         if params.horizon_slots * params.slot_seconds > 24 * SECONDS_PER_HOUR:
             raise ValueError(
                 "ForecastMPC reads the slot off the hour of day: episodes longer than 24 h are not supported"
@@ -115,10 +120,7 @@ class ForecastMPC(AnalyticPolicy):
         unit = params.slot_energy_unit_j
         hour = math.atan2(energy[parts.sin_hour], energy[parts.cos_hour]) * 24.0 / (2.0 * math.pi)
         slot = min(round(((hour - params.start_hour) % 24.0) / self._slot_hours), params.horizon_slots - 1)
-        remaining = params.horizon_slots - slot
-        # Without storage the program's slots are independent (it never defers): one slot gives the same mix.
-        default = remaining if params.storage.capacity_j > 0 else 1
-        horizon = min(self.horizon or default, remaining, self.max_horizon)
+        horizon = planning_horizon(params, slot, self.horizon, self.max_horizon)
         supply = expected_supply_ahead(
             params, slot, energy[parts.baseline] * unit, energy[parts.forecast] * unit, horizon
         )

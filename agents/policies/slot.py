@@ -30,7 +30,14 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
-from agents.headroom.mpc import arrival_rate_per_slot, expected_supply_ahead, fluid_tables, plan_slots
+from agents.headroom.mpc import (
+    arrival_rate_per_slot,
+    check_horizons,
+    expected_supply_ahead,
+    fluid_tables,
+    plan_slots,
+    planning_horizon,
+)
 from agents.policies.analytic import POLICIES, StaticPolicy, SupplyTracking
 from lrm_gym.core.params import Params
 from lrm_gym.core.slot_dynamics import allowance_action, routing_action, routing_rows
@@ -123,10 +130,7 @@ class SlotForecastMPC(SlotPolicy):
 
     def __init__(self, params: Params, horizon: int | None = None, max_horizon: int = 96) -> None:
         super().__init__(params)
-        if horizon is not None and horizon < 1:
-            raise ValueError(f"horizon must be >= 1 slot, got {horizon}")
-        if max_horizon < 1:
-            raise ValueError(f"max_horizon must be >= 1 slot, got {max_horizon}")
+        check_horizons(horizon, max_horizon)
         self.horizon, self.max_horizon = horizon, max_horizon
         self.tables = fluid_tables(params)
         self._arrivals = arrival_rate_per_slot(params)
@@ -144,9 +148,7 @@ class SlotForecastMPC(SlotPolicy):
         params, at = self.params, self._slices
         unit = params.slot_energy_unit_j
         slot = min(round(float(obs[at["energy/progress"]][0]) * params.horizon_slots), params.horizon_slots - 1)
-        remaining = params.horizon_slots - slot
-        default = remaining if params.storage.capacity_j > 0 else 1
-        horizon = min(self.horizon or default, remaining, self.max_horizon)
+        horizon = planning_horizon(params, slot, self.horizon, self.max_horizon)
         supply = expected_supply_ahead(
             params, slot, obs[at["energy/baseline"]][0] * unit, obs[at["energy/forecast"]] * unit, horizon
         )
