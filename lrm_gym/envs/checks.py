@@ -45,6 +45,27 @@ def check_seed(seed: Any, name: str = "seed") -> int:
     return int(seed)
 
 
+def check_row_seeds(seed: Any, num_envs: int) -> np.ndarray | None:
+    """A vector env's ``reset(seed=...)`` as one uint64 seed per sub-env: ``None``; an integer ``s`` (sub-env ``i``
+    gets ``s + i``, so ``s`` must leave room for ``num_envs``); or a list of ``num_envs`` seeds."""
+    if seed is None:
+        return None
+    if isinstance(seed, int | np.integer) and not isinstance(seed, bool):
+        first = check_seed(seed)
+        if first > MAX_SEED - (num_envs - 1):
+            raise ValueError(
+                f"seed: sub-env i gets seed + i, so with {num_envs} sub-envs the seed must be at most "
+                f"2**64 - {num_envs}, got {first}"
+            )
+        return np.uint64(first) + np.arange(num_envs, dtype=np.uint64)
+    listed = isinstance(seed, list | tuple) or (isinstance(seed, np.ndarray) and seed.ndim == 1)
+    if not listed or len(seed) != num_envs:
+        raise ValueError(
+            f"seed must be None or an integer in [0, 2**64 - 1] (or a list of {num_envs} of them), got {excerpt(seed)}"
+        )
+    return np.array([check_seed(s, f"seed[{i}]") for i, s in enumerate(seed)], dtype=np.uint64)
+
+
 def check_num_envs(params: Params, num_envs: int) -> None:
     """Refuse a vector env whose buffers would exceed :data:`MAX_BATCH_BYTES`, before allocating them."""
     if num_envs > MAX_NUM_ENVS:

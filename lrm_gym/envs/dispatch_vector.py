@@ -13,10 +13,9 @@ from gymnasium.vector.utils import batch_space
 
 from lrm_gym.core import slot_dynamics
 from lrm_gym.core.params import Params
-from lrm_gym.envs.checks import MAX_SEED, check_num_envs, check_seed
+from lrm_gym.envs.checks import check_num_envs, check_row_seeds
 from lrm_gym.envs.dispatch import DispatchCore
 from lrm_gym.envs.vector import positive_int
-from lrm_gym.scenarios.loader import excerpt
 from lrm_gym.scenarios.schema import ScenarioConfig
 
 
@@ -83,7 +82,7 @@ class EnergyDispatchVectorEnv(VectorEnv):
     def reset(self, *, seed: Any = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         """Reset every sub-env: ``seed`` is ``None``, one integer ``s`` (sub-env ``i`` gets ``s + i``), or a list
         of ``num_envs`` integers."""
-        seeds = self._row_seeds(seed)
+        seeds = check_row_seeds(seed, self.num_envs)
         if options:
             raise ValueError(f"reset options are not supported, got keys {sorted(options)}")
         super().reset(seed=None if seeds is None else int(seeds[0]))
@@ -92,25 +91,6 @@ class EnergyDispatchVectorEnv(VectorEnv):
         self._autoreset[:] = False
         self._needs_reset = False
         return obs, self._info()
-
-    def _row_seeds(self, seed: Any) -> np.ndarray | None:
-        if seed is None:
-            return None
-        if isinstance(seed, int | np.integer) and not isinstance(seed, bool):
-            first = check_seed(seed)
-            if first > MAX_SEED - (self.num_envs - 1):
-                raise ValueError(
-                    f"seed: sub-env i gets seed + i, so with {self.num_envs} sub-envs the seed must be at most "
-                    f"2**64 - {self.num_envs}, got {first}"
-                )
-            return np.uint64(first) + np.arange(self.num_envs, dtype=np.uint64)
-        listed = isinstance(seed, list | tuple) or (isinstance(seed, np.ndarray) and seed.ndim == 1)
-        if not listed or len(seed) != self.num_envs:
-            raise ValueError(
-                f"seed must be None or an integer in [0, 2**64 - 1] (or a list of {self.num_envs} of them), "
-                f"got {excerpt(seed)}"
-            )
-        return np.array([check_seed(s, f"seed[{i}]") for i, s in enumerate(seed)], dtype=np.uint64)
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Decide every sub-env's slot; sub-envs truncated on the previous step are reset instead (NEXT_STEP)."""

@@ -19,12 +19,12 @@ from lrm_gym.core.dynamics import InvalidActionError
 from lrm_gym.core.observation import observation_layout, observation_space
 from lrm_gym.core.params import Params, build_params
 from lrm_gym.core.state import COUNTERS, INTEGER_COUNTERS, FloatField, IntField, State, queued_tasks_compiled
-from lrm_gym.envs.checks import MAX_SEED, check_derived, check_num_envs, check_seed
+from lrm_gym.envs.checks import check_derived, check_num_envs, check_row_seeds
 from lrm_gym.envs.compat import ClientOptions, client_options, fallback_actions, flat_index, observation_slices
 from lrm_gym.envs.energy_routing import step_info
 from lrm_gym.envs.render import SlotRecord, energy_panel, text_dashboard
 from lrm_gym.envs.spaces import sample_preferred_from
-from lrm_gym.scenarios.loader import excerpt, load_scenario
+from lrm_gym.scenarios.loader import load_scenario
 from lrm_gym.scenarios.schema import ScenarioConfig
 
 # Counter columns reported as int and as float (module-level arrays: constants in the compiled _info_rows).
@@ -219,7 +219,7 @@ class EnergyRoutingVectorEnv(VectorEnv):
     ) -> tuple[dict[str, np.ndarray] | np.ndarray, dict[str, Any]]:
         """Reset every sub-env: ``seed`` is ``None``, one integer ``s`` (sub-env ``i`` gets ``s + i``), or a
         list of ``num_envs`` integers."""
-        seeds = self._row_seeds(seed)
+        seeds = check_row_seeds(seed, self.num_envs)
         if options:
             raise ValueError(f"reset options are not supported, got keys {sorted(options)}")
         super().reset(seed=None if seeds is None else int(seeds[0]))
@@ -235,26 +235,6 @@ class EnergyRoutingVectorEnv(VectorEnv):
         self._needs_reset = False
         self._history.clear()
         return self._observe(obs), self._info(self._no_masked, self._not_executed)
-
-    def _row_seeds(self, seed: Any) -> np.ndarray | None:
-        """The seeds of the sub-envs as uint64 (see :mod:`lrm_gym.envs.checks` for the range)."""
-        if seed is None:
-            return None
-        if isinstance(seed, int | np.integer) and not isinstance(seed, bool):
-            first = check_seed(seed)
-            if first > MAX_SEED - (self.num_envs - 1):
-                raise ValueError(
-                    f"seed: sub-env i gets seed + i, so with {self.num_envs} sub-envs the seed must be at most "
-                    f"2**64 - {self.num_envs}, got {first}"
-                )
-            return np.uint64(first) + self._rows.astype(np.uint64)
-        listed = isinstance(seed, list | tuple) or (isinstance(seed, np.ndarray) and seed.ndim == 1)
-        if not listed or len(seed) != self.num_envs:
-            raise ValueError(
-                f"seed must be None or an integer in [0, 2**64 - 1] (or a list of {self.num_envs} of them), "
-                f"got {excerpt(seed)}"
-            )
-        return np.array([check_seed(s, f"seed[{i}]") for i, s in enumerate(seed)], dtype=np.uint64)
 
     def step(
         self, actions: Any
